@@ -1,0 +1,120 @@
+/*
+ * knute/store.h - a node's LMDB store: records, oplog, indexes, meta.
+ *
+ * One store is one data directory. The command line and the daemon open
+ * the same directory at once (LMDB allows several processes); writers are
+ * serialised by LMDB's write lock, so a check and the write that depends
+ * on it (the booking clash rule) are one transaction and cannot race.
+ *
+ * Databases inside the environment:
+ *   meta     text key -> value: hub id, name, role, incarnation, counters
+ *   records  kp_id_key() -> msgpack record (the hub's own records)
+ *   oplog    8-byte big-endian seq -> msgpack {seq, op, id, at, rec}
+ *   slots    room number, start, owner -> end: every booked occurrence of a
+ *            room, for the clash check (the hub's own rooms only)
+ *
+ * Every change to records goes through kp_txn_put() or kp_txn_delete(),
+ * which write the oplog entry in the same transaction: seqs have no gaps.
+ */
+#ifndef KNUTE_STORE_H
+#define KNUTE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define KP_STORE_VERSION 1
+#define KP_INCARNATION_LEN 32 /* hex digits */
+
+typedef struct kp_store kp_store;
+typedef struct kp_txn kp_txn;
+
+/* Create a new store in dir (created if missing). hub is the hub id, or
+ * NULL for central. KP_EEXIST if dir already holds a store. */
+int kp_store_create(const char *dir, const char *hub, const char *name);
+
+/* Open the store in dir. KP_ENOINIT if dir holds none, KP_EREADONLY if it
+ * cannot be written, KP_EVERSION if it was made by a newer version. */
+int kp_store_open(const char *dir, kp_store **store);
+/* Close and free; accepts NULL and sets *store to NULL. */
+void kp_store_close(kp_store **store);
+
+/* Fixed facts, valid as long as the store is open. hub is "" at central. */
+const char *kp_store_hub(const kp_store *store);
+const char *kp_store_name(const kp_store *store);
+const char *kp_store_incarnation(const kp_store *store);
+bool kp_store_is_central(const kp_store *store);
+
+/*
+ * Run fn inside a write transaction: commit (durably) when it returns 0,
+ * abort and return its code otherwise. When the map fills up the
+ * transaction is aborted, the map grown and fn run again from the start, so
+ * fn must leave no trace outside the transaction until it returns.
+ */
+typedef int (*kp_txn_fn)(kp_txn *txn, void *arg);
+int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg);
+/* Run fn in a read-only snapshot. */
+int kp_store_read(kp_store *store, kp_txn_fn fn, void *arg);
+
+/* Bulk mode: commits are not flushed to disk until kp_store_sync() or the
+ * end of bulk mode. Only for loading a file that is committed whole or
+ * not at all by the caller. */
+int kp_store_bulk(kp_store *store, bool on);
+int kp_store_sync(kp_store *store);
+
+/* ---- inside a transaction ---- */
+
+kp_store *kp_txn_store(kp_txn *txn);
+
+/* Fetch a record; the caller owns *rec. KP_ENOTFOUND if there is none. */
+int kp_txn_get(kp_txn *txn, const struct kp_id *id, json_t **rec);
+/* Store rec under id (id, kind and hub fields are set from id) and log it.
+ * Borrows rec. */
+int kp_txn_put(kp_txn *txn, const struct kp_id *id, json_t *rec);
+/* Remove the record and log a tombstone. KP_ENOTFOUND if absent. */
+int kp_txn_delete(kp_txn *txn, const struct kp_id *id);
+/* A fresh id of kind at this hub. */
+int kp_txn_new_id(kp_txn *txn, char kind, struct kp_id *id);
+
+/* Call fn for every record of kind at this hub, in id order; rec is
+ * borrowed for the call. A non-zero return stops and is returned. */
+typedef int (*kp_record_fn)(const struct kp_id *id, json_t *rec, void *arg);
+int kp_txn_each(kp_txn *txn, char kind, kp_record_fn fn, void *arg);
+/* The number of records of kind. */
+int kp_txn_count(kp_txn *txn, char kind, uint64_t *count);
+
+/* The highest oplog seq written (0 when none). */
+uint64_t kp_txn_head_seq(kp_txn *txn);
+/* Call fn for each oplog entry with seq >= from, in order; entry is
+ * borrowed. */
+typedef int (*kp_oplog_fn)(uint64_t seq, json_t *entry, void *arg);
+int kp_txn_oplog_each(kp_txn *txn, uint64_t from, kp_oplog_fn fn, void *arg);
+/* Replace the stored body of an oplog entry (erasure of personal data). */
+int kp_txn_oplog_rewrite(kp_txn *txn, uint64_t seq, json_t *entry);
+
+/* ---- the slot index: booked occurrences per room ---- */
+
+struct kp_slot {
+	int64_t start, end;
+	struct kp_id owner; /* the booking or activity that holds it */
+};
+
+/* Record that owner holds room from start to end. */
+int kp_txn_slot_add(kp_txn *txn, uint64_t room, const struct kp_slot *slot);
+/* Drop that slot (KP_OK also when it is not there). */
+int kp_txn_slot_del(kp_txn *txn, uint64_t room, const struct kp_slot *slot);
+/* KP_ECLASH, with the slot in *clash, when [start, end) overlaps a held
+ * slot of room; KP_OK when it is free. Intervals are half-open. */
+int kp_txn_slot_find(kp_txn *txn, uint64_t room, int64_t start, int64_t end,
+		     struct kp_slot *clash);
+
+/* Meta values (text). KP_ENOTFOUND when unset. */
+int kp_txn_meta_get(kp_txn *txn, const char *key, char *buf, size_t len);
+int kp_txn_meta_put(kp_txn *txn, const char *key, const char *value);
+
+/* The last error's detail (the path, the LMDB reason), for messages. */
+const char *kp_store_detail(const kp_store *store);
+
+#endif

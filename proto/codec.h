@@ -1,0 +1,36 @@
+/*
+ * codec.h - records and messages between JSON values and msgpack bytes.
+ *
+ * In memory a record is a jansson object (json_t); on disk and on the wire
+ * it is a msgpack map. The two carry the same fields, and a field this
+ * version does not know passes through both untouched, so an older node can
+ * carry a newer node's records. No msgpack type leaves codec.c.
+ */
+#ifndef KNUTE_CODEC_H
+#define KNUTE_CODEC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* A growable byte buffer that the caller owns and may reuse: reset len to
+ * 0 and encode again. kp_buf_free() releases the bytes. */
+struct kp_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void kp_buf_free(struct kp_buf *buf);
+
+/* Append the msgpack form of value to buf. KP_ENOMEM, or KP_EINVAL for a
+ * value that has no msgpack form (never for values built by jansson). */
+int kp_codec_encode(const json_t *value, struct kp_buf *buf);
+
+/* Decode exactly len bytes of msgpack into a new JSON value (the caller
+ * owns *out and frees it with json_decref). KP_ECORRUPT when the bytes are
+ * truncated, have trailing garbage, map keys that are not strings, text
+ * that is not UTF-8, or nesting deeper than KP_CODEC_MAX_DEPTH. */
+#define KP_CODEC_MAX_DEPTH 32
+int kp_codec_decode(const void *data, size_t len, json_t **out);
+
+#endif

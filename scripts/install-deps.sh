@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages knutepunkt builds against, only those missing.
+# Run by make on a new machine; safe to run again.
+set -e
+need=""
+check() { # header package
+	[ -e "/usr/include/$1" ] || need="$need $2"
+}
+check lmdb.h liblmdb-dev
+check msgpack.h libmsgpack-dev
+check zmq.h libzmq3-dev
+check sodium.h libsodium-dev
+check jansson.h libjansson-dev
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+[ -e /usr/share/zoneinfo/Europe/Oslo ] || need="$need tzdata"
+command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
+if [ -n "$need" ]; then
+	echo "install-deps: installing$need"
+	if [ "$(id -u)" != 0 ]; then
+		echo "install-deps: need root to install$need; run: sudo apt-get install$need" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq $need >/dev/null
+fi
