@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -59,6 +60,15 @@ struct kp_txn {
 	struct kp_buf buf;      /* reused for every encode */
 };
 
+/* True when the file system holding dir has less than 4 MiB free. */
+static bool s_disk_nearly_full(const char *dir)
+{
+	struct statvfs vfs;
+	if (statvfs(dir, &vfs))
+		return false;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20);
+}
+
 static int s_fail(kp_store *store, int mdb_rc, const char *what)
 {
 	int code;
@@ -81,6 +91,15 @@ static int s_fail(kp_store *store, int mdb_rc, const char *what)
 		break;
 	case MDB_VERSION_MISMATCH: code = KP_EVERSION; break;
 	default: code = KP_EIO; break;
+	}
+	if (code == KP_EIO && store && s_disk_nearly_full(store->dir)) {
+		/* LMDB reports a short write as EIO; a full disk is the
+		 * usual cause, and the operator's fix differs. */
+		code = KP_EFULL;
+		snprintf(store->detail, sizeof store->detail,
+			 "%s in %s: the file system is full", what,
+			 store->dir);
+		return code;
 	}
 	if (store)
 		snprintf(store->detail, sizeof store->detail, "%s in %s: %s",
