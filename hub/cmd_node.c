@@ -105,10 +105,13 @@ static int s_status(struct cli *cli)
 	       kp_store_name(cli->store));
 	printf("incarnation:  %s\n", kp_store_incarnation(cli->store));
 	printf("oplog head:   %" PRIu64 "\n", st.head);
-	printf("records:");
+	static const char *const plural[KP_NKINDS] = {
+		"rooms", "bookings", "activities", "volunteers", "assignments",
+		"attendance records"};
+	printf("records:     ");
 	for (int i = 0; i < KP_NKINDS; i++)
 		printf("%s %" PRIu64 " %s", i ? "," : "", st.counts[i],
-		       kp_kind_name(kp_kinds[i]));
+		       plural[i]);
 	printf("\n");
 	return KP_OK;
 }

@@ -36,7 +36,7 @@ say "Back to back is fine"
 run booking add --room "$SAL" --from "2026-12-01 19:00" --to "2026-12-01 21:00" --org "Blå Kors"
 
 say "Activities on weekly schedules"
-LEKS=$("$K" activity add --title "Leksehjelp" --organiser "Røde Kors" --category leksehjelp --target barn --from "2026-12-01 15:00" --to "2026-12-01 17:00" --weekly --days tue,thu --until 2027-06-17 --room "$SAL" --volunteers-needed 3 --skills matte,norsk --police-required)
+LEKS=$("$K" activity add --title "Leksehjelp" --organiser "Røde Kors" --category leksehjelp --target barn --from "2026-12-01 15:00" --to "2026-12-01 17:00" --weekly --days tue,thu --until 2027-06-17 --room "$SAL" --volunteers-needed 3 --skills matte,norsk --police-required --skip-clashes)
 SPRAK=$("$K" activity add --title "Språkkafé" --organiser "Frivilligsentralen" --category "språkkafé" --target voksne --from "2026-12-02 12:00" --to "2026-12-02 14:00" --weekly --until 2027-06-16 --room "$KJ" --volunteers-needed 2 --skills norsk)
 "$K" activity add --title "Ungdomsklubben" --organiser "Fjell fritidsklubb" --category ungdomsklubb --target ungdom --from "2026-12-04 18:00" --to "2026-12-04 21:00" --weekly --until 2027-06-11 --volunteers-needed 2 >/dev/null
 run activity list
