@@ -311,6 +311,43 @@ void cli_table_free(struct cli_table **t)
 	*t = NULL;
 }
 
+static int s_count_occurrence(int64_t start, int64_t end, void *arg)
+{
+	(void)start;
+	(void)end;
+	++*(int *)arg;
+	return 0;
+}
+
+/* A weekly series must have between one and KP_SERIES_MAX dates; say
+ * which end to move when it has not. */
+static int s_series_check(struct cli *cli, const json_t *rec)
+{
+	struct kp_series s;
+	int64_t *cancelled;
+	char first[KP_TIME_STRLEN];
+	const char *until = kp_rec_str(rec, "until", "");
+	int rc, n = 0, y, m, d;
+
+	rc = kp_series_of(rec, &s, &cancelled);
+	if (rc == KP_OK)
+		rc = kp_series_each(&s, s_count_occurrence, &n);
+	free(cancelled);
+	if (rc != KP_EINVAL)
+		return rc;
+	kp_local_parts(s.start, &y, &m, &d, NULL, NULL);
+	kp_date_format(y, m, d, first);
+	if (strcmp(until, first) < 0)
+		return cli_fail(cli, KP_EINVAL,
+				"--until %s is before the first date %s: give "
+				"a later --until",
+				until, first);
+	return cli_fail(cli, KP_EINVAL,
+			"a series has at most %d dates; from %s until %s has "
+			"more: give an earlier --until",
+			KP_SERIES_MAX, first, until);
+}
+
 int cli_series_opts(struct cli *cli, json_t *rec, bool required)
 {
 	int64_t start, end;
@@ -378,6 +415,8 @@ int cli_series_opts(struct cli *cli, json_t *rec, bool required)
 		kp_days_format(mask, canon);
 		json_object_set_new(rec, "days", json_string(canon));
 	}
+	if (kp_rec_bool(rec, "weekly", false))
+		return s_series_check(cli, rec);
 	return KP_OK;
 }
 

@@ -134,6 +134,22 @@ static int s_kind_index(char kind)
 
 /* ---- environment ---- */
 
+/* The map size a store starts with: KP_MAP_INITIAL, or KNUTE_MAPSIZE
+ * bytes (at least 64 KiB) where the operator set it, e.g. to keep the
+ * address space of many small stores down, or to test the growth path. */
+static size_t s_map_initial(void)
+{
+	const char *env = getenv("KNUTE_MAPSIZE");
+	unsigned long long size;
+	char *end;
+	if (!env || !*env)
+		return KP_MAP_INITIAL;
+	size = strtoull(env, &end, 10);
+	if (*end || size < (64u << 10) || size > KP_MAP_MAX)
+		return KP_MAP_INITIAL;
+	return (size_t)size;
+}
+
 static int s_env_open(kp_store *store, const char *dir)
 {
 	int rc;
@@ -141,7 +157,7 @@ static int s_env_open(kp_store *store, const char *dir)
 	if ((rc = mdb_env_create(&store->env)))
 		return s_fail(store, rc, "creating the environment");
 	mdb_env_set_maxdbs(store->env, 8);
-	mdb_env_set_mapsize(store->env, KP_MAP_INITIAL);
+	mdb_env_set_mapsize(store->env, s_map_initial());
 	rc = mdb_env_open(store->env, dir, MDB_NOTLS, 0664);
 	if (rc == EACCES || rc == EROFS) {
 		/* A directory we may only read still serves the read-only
@@ -482,25 +498,52 @@ uint64_t kp_txn_head_seq(kp_txn *t)
 	return t->head;
 }
 
+/* Load the id counter of kind index i into the transaction's cache. */
+static int s_next_load(kp_txn *t, int i)
+{
+	char key[16];
+	int rc;
+	if (t->next[i])
+		return KP_OK;
+	snprintf(key, sizeof key, "next:%c", kp_kinds[i]);
+	if ((rc = s_meta_u64(t, key, &t->next[i])))
+		return rc;
+	if (!t->next[i])
+		t->next[i] = 1;
+	return KP_OK;
+}
+
 int kp_txn_new_id(kp_txn *t, char kind, struct kp_id *id)
 {
 	int i = s_kind_index(kind);
 	int rc;
 	if (i < 0)
 		return KP_EINTERNAL;
-	if (!t->next[i]) {
-		char key[16];
-		snprintf(key, sizeof key, "next:%c", kind);
-		if ((rc = s_meta_u64(t, key, &t->next[i])))
-			return rc;
-		if (!t->next[i])
-			t->next[i] = 1;
-	}
+	if ((rc = s_next_load(t, i)))
+		return rc;
 	memset(id, 0, sizeof *id);
 	snprintf(id->hub, sizeof id->hub, "%s", t->store->hub);
 	id->kind = kind;
 	id->n = t->next[i]++;
 	t->next_dirty[i] = true;
+	return KP_OK;
+}
+
+int kp_txn_id_seen(kp_txn *t, const struct kp_id *id, bool *fresh)
+{
+	int i = s_kind_index(id->kind);
+	int rc;
+	*fresh = false;
+	if (i < 0 || id->n == 0 || id->n == UINT64_MAX ||
+	    strcmp(id->hub, t->store->hub))
+		return KP_EINVAL;
+	if ((rc = s_next_load(t, i)))
+		return rc;
+	if (id->n >= t->next[i]) {
+		*fresh = true;
+		t->next[i] = id->n + 1;
+		t->next_dirty[i] = true;
+	}
 	return KP_OK;
 }
 
@@ -564,6 +607,166 @@ int kp_txn_put(kp_txn *t, const struct kp_id *id, json_t *rec)
 	if ((rc = s_put(t, t->store->records, &k, &v, 0, "writing a record")))
 		return rc;
 	return s_log(t, "put", idtext, rec);
+}
+
+/* ---- hand-written msgpack heads, for kp_txn_put_packed() ---- */
+
+static void s_mp_bytes(struct kp_buf *b, const void *p, size_t n)
+{
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+/* A map head of n pairs; the same forms msgpack-c writes. */
+static void s_mp_map(struct kp_buf *b, uint32_t n)
+{
+	uint8_t h[5];
+	if (n < 16) {
+		h[0] = (uint8_t)(0x80 | n);
+		s_mp_bytes(b, h, 1);
+	} else if (n < 65536) {
+		h[0] = 0xde, h[1] = (uint8_t)(n >> 8), h[2] = (uint8_t)n;
+		s_mp_bytes(b, h, 3);
+	} else {
+		h[0] = 0xdf;
+		for (int i = 0; i < 4; i++)
+			h[1 + i] = (uint8_t)(n >> (24 - 8 * i));
+		s_mp_bytes(b, h, 5);
+	}
+}
+
+/* A text of at most 255 bytes (keys and ids are). */
+static void s_mp_str(struct kp_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t h[2];
+	if (n < 32) {
+		h[0] = (uint8_t)(0xa0 | n);
+		s_mp_bytes(b, h, 1);
+	} else {
+		h[0] = 0xd9, h[1] = (uint8_t)n;
+		s_mp_bytes(b, h, 2);
+	}
+	s_mp_bytes(b, s, n);
+}
+
+static void s_mp_int(struct kp_buf *b, int64_t v)
+{
+	uint8_t h[9];
+	if (v >= 0 && v < 128) {
+		h[0] = (uint8_t)v;
+		s_mp_bytes(b, h, 1);
+		return;
+	}
+	if (v > 0 && v <= 0xffffffff) {
+		h[0] = 0xce;
+		for (int i = 0; i < 4; i++)
+			h[1 + i] = (uint8_t)((uint64_t)v >> (24 - 8 * i));
+		s_mp_bytes(b, h, 5);
+		return;
+	}
+	h[0] = v >= 0 ? 0xcf : 0xd3;
+	s_be64(h + 1, (uint64_t)v);
+	s_mp_bytes(b, h, 9);
+}
+
+/* kp_id_format() without printf, for a million ids in a row. */
+static void s_id_text(const struct kp_id *id, char *buf)
+{
+	size_t hub = strlen(id->hub);
+	char digits[24];
+	int n = 0;
+	uint64_t v = id->n;
+	memcpy(buf, id->hub, hub);
+	buf[hub] = ':';
+	buf[hub + 1] = id->kind;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	for (int i = 0; i < n; i++)
+		buf[hub + 2 + i] = digits[n - 1 - i];
+	buf[hub + 2 + n] = 0;
+}
+
+/* The pair count of the map head at p (len bytes), and the head's size;
+ * 0 when p holds no map head. */
+static size_t s_mp_map_head(const uint8_t *p, size_t len, uint32_t *n)
+{
+	if (len >= 1 && (p[0] & 0xf0) == 0x80) {
+		*n = p[0] & 0x0f;
+		return 1;
+	}
+	if (len >= 3 && p[0] == 0xde) {
+		*n = (uint32_t)p[1] << 8 | p[2];
+		return 3;
+	}
+	if (len >= 5 && p[0] == 0xdf) {
+		*n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+		     (uint32_t)p[3] << 8 | p[4];
+		return 5;
+	}
+	return 0;
+}
+
+/*
+ * The oplog entry is built around the record's bytes, so the record is
+ * copied once and never encoded here: {seq, op, id, at, rec} with rec the
+ * given map with the "id" pair put in front. The record's stored value is
+ * the tail of the same buffer.
+ */
+int kp_txn_put_packed(kp_txn *t, const struct kp_id *id, const void *rec,
+		      size_t len)
+{
+	uint8_t key[KP_KEY_MAX], seqkey[8];
+	char idtext[KP_ID_STRLEN];
+	MDB_val k = {kp_id_key(id, key), key}, v, sk = {8, seqkey};
+	size_t head, need, at;
+	uint32_t n;
+	uint64_t seq;
+	int rc;
+
+	if (!(head = s_mp_map_head(rec, len, &n)) || n == UINT32_MAX)
+		return KP_EINVAL;
+	s_id_text(id, idtext);
+	need = 64 + 2 * KP_ID_STRLEN + len;
+	if (t->buf.cap < need) {
+		char *grown = realloc(t->buf.data, need * 2);
+		if (!grown)
+			return KP_ENOMEM;
+		t->buf.data = grown;
+		t->buf.cap = need * 2;
+	}
+	seq = kp_txn_head_seq(t) + 1;
+	t->buf.len = 0;
+	s_mp_map(&t->buf, 5);
+	s_mp_str(&t->buf, "seq");
+	s_mp_int(&t->buf, (int64_t)seq);
+	s_mp_str(&t->buf, "op");
+	s_mp_str(&t->buf, "put");
+	s_mp_str(&t->buf, "id");
+	s_mp_str(&t->buf, idtext);
+	s_mp_str(&t->buf, "at");
+	s_mp_int(&t->buf, t->now);
+	s_mp_str(&t->buf, "rec");
+	at = t->buf.len;
+	s_mp_map(&t->buf, n + 1);
+	s_mp_str(&t->buf, "id");
+	s_mp_str(&t->buf, idtext);
+	s_mp_bytes(&t->buf, (const uint8_t *)rec + head, len - head);
+
+	v.mv_size = t->buf.len - at;
+	v.mv_data = t->buf.data + at;
+	if ((rc = s_put(t, t->store->records, &k, &v, 0, "writing a record")))
+		return rc;
+	s_be64(seqkey, seq);
+	v.mv_size = t->buf.len;
+	v.mv_data = t->buf.data;
+	if ((rc = s_put(t, t->store->oplog, &sk, &v, MDB_APPEND,
+			"writing the oplog")))
+		return rc;
+	t->head = seq;
+	t->head_dirty = true;
+	return KP_OK;
 }
 
 int kp_txn_delete(kp_txn *t, const struct kp_id *id)

@@ -113,8 +113,11 @@ static json_t *s_unpack(const msgpack_object *o, int depth)
 	case MSGPACK_OBJECT_FLOAT64:
 		return json_real(o->via.f64);
 	case MSGPACK_OBJECT_STR:
-		/* json_stringn refuses text that is not UTF-8. */
-		return json_stringn(o->via.str.ptr, o->via.str.size);
+		/* json_stringn refuses text that is not UTF-8. msgpack-c
+		 * gives an empty text a NULL pointer at the end of the
+		 * bytes. */
+		return json_stringn(o->via.str.size ? o->via.str.ptr : "",
+				    o->via.str.size);
 	case MSGPACK_OBJECT_ARRAY: {
 		json_t *a = json_array();
 		if (!a)
@@ -135,12 +138,16 @@ static json_t *s_unpack(const msgpack_object *o, int depth)
 		for (uint32_t i = 0; i < o->via.map.size; i++) {
 			const msgpack_object_kv *kv = &o->via.map.ptr[i];
 			json_t *item;
-			if (kv->key.type != MSGPACK_OBJECT_STR ||
-			    memchr(kv->key.via.str.ptr, 0,
-				   kv->key.via.str.size) ||
+			const char *key;
+			if (kv->key.type != MSGPACK_OBJECT_STR) {
+				json_decref(m);
+				return NULL;
+			}
+			key = kv->key.via.str.size ? kv->key.via.str.ptr : "";
+			if (memchr(key, 0, kv->key.via.str.size) ||
 			    !(item = s_unpack(&kv->val, depth + 1)) ||
-			    json_object_setn_new(m, kv->key.via.str.ptr,
-						 kv->key.via.str.size, item)) {
+			    json_object_setn_new(m, key, kv->key.via.str.size,
+						 item)) {
 				json_decref(m);
 				return NULL;
 			}

@@ -458,6 +458,10 @@ int kp_model_validate(char kind, const json_t *rec, char *err)
 		if ((rc = s_check(f, v, err)))
 			return rc;
 	}
+	/* The series rules hold for the kinds that have series fields;
+	 * in other kinds such names are unknown fields, kept as they are. */
+	if (kind != KP_BOOKING && kind != KP_ACTIVITY)
+		return KP_OK;
 	if (json_object_get(rec, "end") &&
 	    kp_rec_int(rec, "end", 0) <= kp_rec_int(rec, "start", 0)) {
 		snprintf(err, KP_ERR_MAX, "the end must be after the start");

@@ -73,10 +73,23 @@ int kp_txn_get(kp_txn *txn, const struct kp_id *id, json_t **rec);
 /* Store rec under id (id, kind and hub fields are set from id) and log it.
  * Borrows rec. */
 int kp_txn_put(kp_txn *txn, const struct kp_id *id, json_t *rec);
+/* kp_txn_put() for a record encoded ahead of the transaction (a bulk
+ * load encodes in several threads): rec is the msgpack map of the
+ * record (kp_codec_encode()) with "kind" and "hub" set as kp_txn_put()
+ * sets them and no "id", which is put in front here. The caller vouches
+ * that the map is a valid record. KP_EINVAL if rec is no map. */
+int kp_txn_put_packed(kp_txn *txn, const struct kp_id *id, const void *rec,
+		      size_t len);
 /* Remove the record and log a tombstone. KP_ENOTFOUND if absent. */
 int kp_txn_delete(kp_txn *txn, const struct kp_id *id);
 /* A fresh id of kind at this hub. */
 int kp_txn_new_id(kp_txn *txn, char kind, struct kp_id *id);
+/* Note that id, an id of this hub that came from outside (an import),
+ * is taken: its kind's counter moves past it, so kp_txn_new_id() never
+ * hands it out. *fresh is set true when id lies beyond every id handed
+ * out before, so no record can have it yet. KP_EINVAL for an id of
+ * another hub or of no kind. */
+int kp_txn_id_seen(kp_txn *txn, const struct kp_id *id, bool *fresh);
 
 /* Call fn for every record of kind at this hub, in id order; rec is
  * borrowed for the call. A non-zero return stops and is returned. */

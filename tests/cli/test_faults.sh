@@ -10,6 +10,24 @@ trap cleanup EXIT
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 
+# A map that fills up grows by itself, and nothing is lost on the way.
+G="$T/grow"
+KNUTE_MAPSIZE=65536 "$K" init --data "$G" --hub fjell --name "Fjell" >/dev/null
+pad=$(head -c 1000 /dev/zero | tr '\0' 'y')
+i=0
+while [ $i -lt 200 ]; do
+	KNUTE_MAPSIZE=65536 "$K" --data "$G" room add --name "Rom $i" \
+		--capacity 4 --notes "$pad" >/dev/null 2>"$T/err" || break
+	i=$((i + 1))
+done
+size=$(mdb_stat -e "$G" | sed -n 's/.*Map size: *//p')
+if [ $i -eq 200 ] && [ "$size" -gt 65536 ] &&
+	[ "$("$K" --data "$G" room list --json | grep -c '"kind": "room"')" = 200 ]; then
+	pass map_grows_when_full
+else
+	fail map_grows_when_full "wrote $i of 200, map $size: $(cat "$T/err")"
+fi
+
 mkdir -p "$T/mnt"
 if ! mount -t tmpfs -o size=1m tmpfs "$T/mnt" 2>/dev/null; then
 	echo "SKIP faults: cannot mount a tmpfs here (needs root)"
