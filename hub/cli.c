@@ -437,3 +437,49 @@ void cli_series_text(const json_t *rec, char *when, size_t whenlen,
 	else
 		snprintf(repeat, repeatlen, "once");
 }
+
+int cli_refused(struct cli *cli, const char *what, int rc, const json_t *rec,
+		const struct kp_clashes *c)
+{
+	if (cli->failed)
+		return rc;
+	if (rc == KP_ENOTFOUND)
+		return cli_fail(cli, rc,
+				"no room %s at this hub: 'knute room list' "
+				"shows the rooms",
+				kp_rec_str(rec, "room", "?"));
+	if (rc == KP_EINVAL)
+		return cli_fail(cli, rc,
+				"room %s is not a room of this hub: a room at "
+				"another hub is booked through central",
+				kp_rec_str(rec, "room", "?"));
+	if (rc != KP_ECLASH)
+		return rc;
+	if (c->n == 1) {
+		char line[512];
+		kp_clash_describe(&c->items[0], line, sizeof line);
+		return cli_fail(cli, rc, "%s refused: %s", what, line);
+	}
+	cli_fail(cli, rc,
+		 "%s refused: %zu of its dates clash (nothing was written; "
+		 "--skip-clashes books the free dates):",
+		 what, c->n);
+	cli_print_clashes(c);
+	return rc;
+}
+
+void cli_join(const json_t *list, char *buf, size_t len)
+{
+	size_t i, used;
+	json_t *item;
+
+	buf[0] = 0;
+	json_array_foreach(list, i, item)
+	{
+		used = strlen(buf);
+		if (used + 1 >= len)
+			break;
+		snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+			 json_string_value(item));
+	}
+}

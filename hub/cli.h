@@ -95,6 +95,12 @@ void cli_time_field(const json_t *rec, const char *field, char *buf);
 /* Print each clash of c on stderr, one per line. */
 struct kp_clashes;
 void cli_print_clashes(const struct kp_clashes *c);
+/* Explain why kp_hold_room() refused rec, a "booking" or an "activity"
+ * (unless a message was printed already); returns rc. */
+int cli_refused(struct cli *cli, const char *what, int rc, const json_t *rec,
+		const struct kp_clashes *c);
+/* The words of a list field joined with ", " into buf (len bytes). */
+void cli_join(const json_t *list, char *buf, size_t len);
 
 /* The commands of each noun, each array ended by an all-zero row. */
 extern const struct cli_command cli_room_commands[];

@@ -54,23 +54,6 @@ static int s_get(kp_txn *txn, struct cli *cli, const struct kp_id *id,
 	return rc;
 }
 
-/* The items of a list field joined with ", " into buf. */
-static void s_join(const json_t *list, char *buf, size_t len)
-{
-	size_t i, used;
-	json_t *item;
-
-	buf[0] = 0;
-	json_array_foreach(list, i, item)
-	{
-		used = strlen(buf);
-		if (used + 1 >= len)
-			break;
-		snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-			 json_string_value(item));
-	}
-}
-
 /* Check option name against list; set field when it is one of them. */
 static int s_enum_opt(struct cli *cli, json_t *rec, const char *name,
 		      const char *field, const char *const *list,
@@ -216,37 +199,6 @@ static int s_validate(struct cli *cli, const json_t *rec)
 	return KP_OK;
 }
 
-/* Explain a refusal of kp_hold_room(), as booking add does. */
-static int s_refused(struct cli *cli, int rc, const json_t *rec,
-		     const struct kp_clashes *c)
-{
-	if (cli->failed)
-		return rc;
-	if (rc == KP_ENOTFOUND)
-		return cli_fail(cli, rc,
-				"no room %s at this hub: 'knute room list' "
-				"shows the rooms",
-				kp_rec_str(rec, "room", "?"));
-	if (rc == KP_EINVAL)
-		return cli_fail(cli, rc,
-				"room %s is not a room of this hub: a room at "
-				"another hub is booked through central",
-				kp_rec_str(rec, "room", "?"));
-	if (rc != KP_ECLASH)
-		return rc;
-	if (c->n == 1) {
-		char line[512];
-		kp_clash_describe(&c->items[0], line, sizeof line);
-		return cli_fail(cli, rc, "activity refused: %s", line);
-	}
-	cli_fail(cli, rc,
-		 "activity refused: %zu of its dates clash (nothing was "
-		 "written; --skip-clashes books the free dates):",
-		 c->n);
-	cli_print_clashes(c);
-	return rc;
-}
-
 static void s_print_result(struct cli *cli, const struct kp_id *id, json_t *rec,
 			   const struct kp_clashes *c)
 {
@@ -308,7 +260,7 @@ static int s_add(struct cli *cli)
 		goto out;
 	rc = kp_store_write(cli->store, s_add_txn, &op);
 	if (rc) {
-		rc = s_refused(cli, rc, op.rec, &op.clashes);
+		rc = cli_refused(cli, "activity", rc, op.rec, &op.clashes);
 		goto out;
 	}
 	s_print_result(cli, &op.id, op.rec, &op.clashes);
@@ -544,7 +496,7 @@ static int s_show(struct cli *cli)
 		printf("volunteers:   %lld needed, %zu assigned\n",
 		       (long long)kp_rec_int(op.rec, "volunteers_needed", 0),
 		       json_array_size(op.assignments));
-	s_join(json_object_get(op.rec, "skills"), buf, sizeof buf);
+	cli_join(json_object_get(op.rec, "skills"), buf, sizeof buf);
 	if (buf[0])
 		printf("skills:       %s\n", buf);
 	printf("politiattest: %s\n",
@@ -724,7 +676,7 @@ static int s_update_txn(kp_txn *txn, void *arg)
 		if (json_object_get(rec, "room") &&
 		    (rc = kp_hold_room(txn, &op->id, rec, op->skip,
 				       &op->clashes))) {
-			rc = s_refused(cli, rc, rec, &op->clashes);
+			rc = cli_refused(cli, "activity", rc, rec, &op->clashes);
 			goto out;
 		}
 		if ((rc = s_remap(txn, op, rec)))

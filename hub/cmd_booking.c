@@ -38,35 +38,6 @@ static int s_add_txn(kp_txn *txn, void *arg)
 	return KP_OK;
 }
 
-/* Explain a refusal of kp_hold_room(). */
-static int s_refused(struct cli *cli, int rc, const json_t *rec,
-		     const struct kp_clashes *c)
-{
-	if (rc == KP_ENOTFOUND)
-		return cli_fail(cli, rc,
-				"no room %s at this hub: 'knute room list' "
-				"shows the rooms",
-				kp_rec_str(rec, "room", "?"));
-	if (rc == KP_EINVAL)
-		return cli_fail(cli, rc,
-				"room %s is not a room of this hub: a room at "
-				"another hub is booked through central",
-				kp_rec_str(rec, "room", "?"));
-	if (rc != KP_ECLASH)
-		return rc;
-	if (c->n == 1) {
-		char line[512];
-		kp_clash_describe(&c->items[0], line, sizeof line);
-		return cli_fail(cli, rc, "booking refused: %s", line);
-	}
-	cli_fail(cli, rc,
-		 "booking refused: %zu of its dates clash (nothing was booked; "
-		 "--skip-clashes books the free dates):",
-		 c->n);
-	cli_print_clashes(c);
-	return rc;
-}
-
 static int s_add(struct cli *cli)
 {
 	struct s_op op = {.cli = cli, .rec = json_object()};
@@ -116,7 +87,7 @@ static int s_add(struct cli *cli)
 	}
 	rc = kp_store_write(cli->store, s_add_txn, &op);
 	if (rc) {
-		rc = s_refused(cli, rc, op.rec, &op.clashes);
+		rc = cli_refused(cli, "booking", rc, op.rec, &op.clashes);
 		goto out;
 	}
 	if (cli->json) {

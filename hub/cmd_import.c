@@ -18,33 +18,45 @@
  *                 room's slots in the store, and the file's own bookings
  *                 against each other);
  *   3. write      only when no line had a problem: the records in write
- *                 transactions of S_BATCH records, the clash rule checked
- *                 again against the slot index inside each (so a booking
- *                 made meanwhile by another process is never overbooked),
- *                 without a flush per transaction (kp_store_bulk) and one
- *                 flush at the end, after which the import is durable.
+ *                 transactions of S_BATCH records, without a flush per
+ *                 transaction (kp_store_bulk), a second thread flushing
+ *                 behind the writer, and one last flush at the end, after
+ *                 which the import is durable.
  *
  * Why batches and not one transaction: measured on ext4, LMDB writes a
- * million records with their oplog entries and slots in 1.5 s in batches
- * of 50,000 and in 3.7 s as one transaction, whose dirty pages no longer
- * fit LMDB's dirty list and are spilled. Since phases 1 and 2 refuse every
- * bad line and every clash before anything is written, phase 3 can only
- * fail for reasons outside the file: a full disk or map, or a booking made
- * by another process between the check and the write. Then the message
- * says how many records (lines) were committed and where to resume.
+ * million records with their oplog entries and slots in about 1.5 s in
+ * batches of 50,000 and in 3.7 s as one transaction, whose dirty pages no
+ * longer fit LMDB's dirty list and are spilled. Since phases 1 and 2
+ * refuse every bad line and every clash before anything is written, phase
+ * 3 can only fail for reasons outside the file: a full disk or map, or a
+ * record written by another process between the check and the write.
+ * Then the message says which lines were committed and where to resume.
+ * If the oplog head moved between the check and a batch (another process
+ * wrote), the batch checks every slot again inside its transaction, so
+ * two processes can never both take a slot.
+ *
+ * A file that replaces records of the store (ids that exist) is written in
+ * one transaction instead: the old slots of every replaced record are
+ * freed first and the new ones taken after, atomically (a booking may move
+ * into the old time of another that the file moves too).
  *
  * The clash rule here is the rule of kp_hold_room() (rules.c), done with a
  * cache of each room's hours and closures instead of loading the room
- * per booking: that is what makes the import fast. Keep the two in step.
+ * per booking, and with kp_week_covers() answered from remembered local
+ * times where that is certain: that is what makes the import fast. Keep
+ * the two in step.
  *
  * Records with an "id" keep it (it must be of this hub; the kind's counter
  * moves past it so later ids never collide). A record whose id is already
- * in the store replaces it, its old slots released first, so importing
- * the same file twice changes nothing. Records without an id get a fresh
- * one. Lines are parsed by a small JSON reader of our own that builds
- * jansson values directly; anything it does not handle (a fraction, a
- * syntax error) goes to jansson's json_loadb, which has the last word and
- * the error message.
+ * in the store replaces it, so importing the same file twice changes
+ * nothing but the oplog. Records without an id get a fresh one. Lines are
+ * parsed by a small JSON reader of our own that builds jansson values
+ * directly (jansson's own parser took 5 us a line, the whole budget);
+ * anything it does not take (a fraction, an error) goes to json_loadb(),
+ * which has the last word and gives the error message.
+ *
+ * For measuring: KNUTE_IMPORT_TIMING=1 prints the time of each phase on
+ * stderr, KNUTE_IMPORT_THREADS=N sets the parsing threads.
  */
 #define _GNU_SOURCE /* mremap() */
 #include <errno.h>
@@ -300,20 +312,6 @@ static int s_map_add(struct s_map *m, char kind, uint64_t n, size_t value,
 	}
 	m->slots[i] = (struct s_map_slot){.n = n, .value = value, .kind = kind};
 	m->used++;
-	return KP_OK;
-}
-
-/* Make room for n keys at once. */
-static int s_map_init(struct s_map *m, size_t n)
-{
-	size_t cap = 1024;
-	while (cap < n * 2 + 2)
-		cap *= 2;
-	if (s_vec_reserve(&m->mem, cap * sizeof *m->slots))
-		return KP_ENOMEM;
-	m->slots = (struct s_map_slot *)m->mem.data;
-	m->cap = cap;
-	m->used = 0;
 	return KP_OK;
 }
 
@@ -1067,6 +1065,12 @@ struct s_local {
 	bool set;
 };
 
+/* An id the file gives, and where (an index in order). */
+struct s_given {
+	uint64_t n;
+	size_t at;
+};
+
 /* One occurrence of the file, for the check among the file's own. */
 struct s_held {
 	int64_t start, end;
@@ -1085,7 +1089,7 @@ struct s_import {
 	uint64_t counts[KP_NKINDS];
 	struct s_vec order;    /* struct s_item *: the good ones, in order */
 	size_t norder;
-	struct s_map ids;      /* (kind, n) -> index in order */
+	struct s_vec ids[KP_NKINDS]; /* struct s_given, by number */
 	struct s_map room_at;  /* ('r', n) -> index in rooms */
 	struct s_room *rooms;
 	size_t nrooms, caprooms;
@@ -1099,6 +1103,7 @@ struct s_import {
 	struct kp_clash race;
 	char race_what[KP_ID_STRLEN + 80];
 	struct s_local memo[S_MEMO]; /* see s_local_of */
+	double sync_from;      /* when the final flush began */
 };
 
 static struct s_item *s_order(const struct s_import *imp, size_t i)
@@ -1255,13 +1260,91 @@ static void s_id_text(const struct s_import *imp, char kind, uint64_t n,
 	kp_id_format(&id, buf);
 }
 
+static int s_given_cmp(const void *a, const void *b)
+{
+	const struct s_given *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/*
+ * The ids the file gives, per kind, sorted by number (a file in id order
+ * is sorted already, and needs no hash table: at a million ids, its
+ * random accesses cost more than the sort). An id given twice: the later
+ * line is refused.
+ */
+static int s_ids_build(struct s_import *imp)
+{
+	uint64_t last[KP_NKINDS] = {0};
+	bool sorted[KP_NKINDS];
+
+	for (int k = 0; k < KP_NKINDS; k++)
+		sorted[k] = true;
+	for (size_t i = 0; i < imp->norder; i++) {
+		const struct s_item *it = s_order(imp, i);
+		int k = (int)(strchr(kp_kinds, it->kind) - kp_kinds);
+		struct s_given *g;
+		if (!(it->flags & S_HAS_ID))
+			continue;
+		if (!(g = s_vec_push(&imp->ids[k], sizeof *g)))
+			return KP_ENOMEM;
+		*g = (struct s_given){it->n, i};
+		if (it->n <= last[k])
+			sorted[k] = false;
+		last[k] = it->n;
+	}
+	for (int k = 0; k < KP_NKINDS; k++) {
+		struct s_given *g = (struct s_given *)imp->ids[k].data;
+		size_t n = imp->ids[k].len / sizeof *g;
+		if (sorted[k])
+			continue;
+		qsort(g, n, sizeof *g, s_given_cmp);
+		for (size_t i = 1; i < n; i++) {
+			struct s_item *it = s_order(imp, g[i].at);
+			char text[KP_ID_STRLEN];
+			if (g[i].n != g[i - 1].n)
+				continue;
+			s_id_text(imp, it->kind, it->n, text);
+			s_problem(&imp->problems, it->line, KP_EINVAL,
+				  "the id %s was given on line %" PRIu64
+				  " already: give each record its own id",
+				  text, s_order(imp, g[i - 1].at)->line);
+			it->flags |= S_BAD;
+		}
+	}
+	return KP_OK;
+}
+
+/* The item of the file that gives (kind, n) first, or NULL. */
+static struct s_item *s_given(const struct s_import *imp, char kind,
+			      uint64_t n)
+{
+	const char *at = strchr(kp_kinds, kind);
+	const struct s_given *g;
+	size_t lo = 0, hi;
+	if (!kind || !at)
+		return NULL;
+	g = (const struct s_given *)imp->ids[at - kp_kinds].data;
+	hi = imp->ids[at - kp_kinds].len / sizeof *g;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g[mid].n < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < imp->ids[at - kp_kinds].len / sizeof *g && g[lo].n == n
+		       ? s_order(imp, g[lo].at)
+		       : NULL;
+}
+
 /* True when owner's record is one the file replaces: its slots are freed
  * before the file's records take theirs. */
 static bool s_replaced(const struct s_import *imp, const struct kp_id *owner)
 {
-	const struct s_map_slot *slot =
-		s_map_find(&imp->ids, owner->kind, owner->n);
-	return slot && (s_order(imp, slot->value)->flags & S_REPLACES);
+	const struct s_item *it = s_given(imp, owner->kind, owner->n);
+	return it && (it->flags & S_REPLACES);
 }
 
 /*
@@ -1394,14 +1477,13 @@ static int s_check_people(struct s_import *imp, kp_txn *txn,
 	for (int f = 0; f < 2; f++) {
 		struct kp_id id;
 		char err[KP_ERR_MAX];
-		struct s_map_slot *slot;
+		const struct s_item *ref;
 		const char *text = kp_rec_str(it->rec, fields[f], "");
 		if (kp_id_parse(text, imp->hub, kinds[f], &id, err) ||
 		    strcmp(id.hub, imp->hub))
 			continue; /* another hub's: not ours to check */
-		slot = s_map_find(&imp->ids, kinds[f], id.n);
-		if (slot && s_order(imp, slot->value)->line < it->line) {
-			const struct s_item *ref = s_order(imp, slot->value);
+		ref = s_given(imp, kinds[f], id.n);
+		if (ref && !(ref->flags & S_BAD) && ref->line < it->line) {
 			known[f] = true;
 			flag[f] = ref->flags &
 				  (f == 0 ? S_POLICE_SHOWN : S_POLICE_REQ);
@@ -1540,28 +1622,15 @@ static int s_check_txn(kp_txn *txn, void *arg)
 	int rc;
 
 	imp->head = kp_txn_head_seq(txn);
-	if ((rc = s_map_init(&imp->ids, imp->norder)))
+	if ((rc = s_ids_build(imp)))
 		return rc;
-	/* Ids given twice; records the file replaces; the file's rooms. */
+	/* Records the file replaces; the file's rooms. */
 	for (size_t i = 0; i < imp->norder; i++) {
 		struct s_item *it = s_order(imp, i);
-		struct s_map_slot *old;
 		struct kp_id id = {.kind = it->kind, .n = it->n};
-		char text[KP_ID_STRLEN];
 		bool fresh;
-		if (!(it->flags & S_HAS_ID))
+		if ((it->flags & (S_HAS_ID | S_BAD)) != S_HAS_ID)
 			continue;
-		if ((rc = s_map_add(&imp->ids, it->kind, it->n, i, &old)))
-			return rc;
-		if (old) {
-			s_id_text(imp, it->kind, it->n, text);
-			s_problem(&imp->problems, it->line, KP_EINVAL,
-				  "the id %s was given on line %" PRIu64
-				  " already: give each record its own id",
-				  text, s_order(imp, old->value)->line);
-			it->flags |= S_BAD;
-			continue;
-		}
 		/* In a read snapshot this only answers: an id past every id
 		 * handed out cannot be in the store. */
 		snprintf(id.hub, sizeof id.hub, "%s", imp->hub);
@@ -1825,6 +1894,9 @@ static void s_report(struct cli *cli, const struct s_import *imp)
 	static const char *const plural[] = {
 		"rooms",       "bookings",    "activities",
 		"volunteers", "assignments", "attendance records"};
+	static const char *const single[] = {
+		"room",       "booking",    "activity",
+		"volunteer", "assignment", "attendance record"};
 	char parts[512] = "";
 	size_t used = 0;
 
@@ -1846,9 +1918,12 @@ static void s_report(struct cli *cli, const struct s_import *imp)
 			continue;
 		used += (size_t)snprintf(parts + used, sizeof parts - used,
 					 "%s%" PRIu64 " %s", used ? ", " : "",
-					 imp->counts[i], plural[i]);
+					 imp->counts[i],
+					 imp->counts[i] == 1 ? single[i]
+							     : plural[i]);
 	}
-	printf("imported %" PRIu64 " records%s%s%s", imp->records,
+	printf("imported %" PRIu64 " record%s%s%s%s", imp->records,
+	       imp->records == 1 ? "" : "s",
 	       used ? " (" : "", parts, used ? ")" : "");
 	if (imp->replaced)
 		printf("; %" PRIu64 " of them replaced records with the same "
@@ -1918,6 +1993,13 @@ static int s_stopped(struct cli *cli, struct s_import *imp, int rc,
 	return rc;
 }
 
+static double s_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /*
  * Phase 3. A file that only adds records is written in batches. A file
  * that replaces records of the store is written in one transaction, so
@@ -1925,13 +2007,57 @@ static int s_stopped(struct cli *cli, struct s_import *imp, int rc,
  * booking may move into the old time of another that the file moves
  * later), at the cost of speed.
  */
+/*
+ * While the batches are written, a second thread flushes what is
+ * committed every S_FLUSH_MS: the disk works while the writer computes,
+ * and the final flush, which makes the import durable, has little left.
+ * (The writer is one thread; the processor beside it is free.)
+ */
+#define S_FLUSH_MS 250
+
+struct s_flusher {
+	kp_store *store;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+};
+
+static void *s_flusher_run(void *arg)
+{
+	struct s_flusher *f = arg;
+	pthread_mutex_lock(&f->lock);
+	while (!f->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += S_FLUSH_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&f->wake, &f->lock, &until);
+		if (f->stop)
+			break;
+		pthread_mutex_unlock(&f->lock);
+		/* A failure here shows again in the final flush. */
+		kp_store_sync(f->store);
+		pthread_mutex_lock(&f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
 static int s_write(struct s_import *imp)
 {
 	size_t batch = imp->replaced ? imp->norder : S_BATCH;
+	struct s_flusher f = {.store = imp->cli->store,
+			      .lock = PTHREAD_MUTEX_INITIALIZER,
+			      .wake = PTHREAD_COND_INITIALIZER};
+	pthread_t flusher;
+	bool flushing;
 	int rc, src;
 
 	if ((rc = kp_store_bulk(imp->cli->store, true)))
 		return rc;
+	flushing = imp->norder > batch &&
+		   !pthread_create(&flusher, NULL, s_flusher_run, &f);
 	for (imp->done = 0; imp->done < imp->norder;) {
 		imp->batch_from = imp->done;
 		imp->batch_to = imp->norder - imp->done > batch
@@ -1942,16 +2068,17 @@ static int s_write(struct s_import *imp)
 		imp->done = imp->batch_to;
 		imp->head += imp->batch_to - imp->batch_from;
 	}
+	if (flushing) {
+		pthread_mutex_lock(&f.lock);
+		f.stop = true;
+		pthread_cond_signal(&f.wake);
+		pthread_mutex_unlock(&f.lock);
+		pthread_join(flusher, NULL);
+	}
 	/* Leaving bulk mode flushes what was committed. */
+	imp->sync_from = s_seconds();
 	src = kp_store_bulk(imp->cli->store, false);
 	return rc ? rc : src;
-}
-
-static double s_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int s_run(struct s_import *imp, const char *path)
@@ -1974,8 +2101,10 @@ static int s_run(struct s_import *imp, const char *path)
 	if (timing)
 		fprintf(stderr,
 			"knute: import phases: parse %.3f s (%d threads), "
-			"check %.3f s, write %.3f s\n",
-			t1 - t0, imp->nparts, t2 - t1, s_seconds() - t2);
+			"check %.3f s, write %.3f s (of which the final "
+			"flush %.3f s)\n",
+			t1 - t0, imp->nparts, t2 - t1, s_seconds() - t2,
+			s_seconds() - imp->sync_from);
 	if (rc)
 		return s_stopped(cli, imp, rc, path);
 	for (size_t i = 0; i < imp->norder; i++)
@@ -2038,7 +2167,8 @@ out:
 		json_decref(imp.rooms[i].rec);
 	free(imp.rooms);
 	s_vec_free(&imp.order);
-	s_map_free(&imp.ids);
+	for (int i = 0; i < KP_NKINDS; i++)
+		s_vec_free(&imp.ids[i]);
 	s_map_free(&imp.room_at);
 	if (map)
 		munmap(map, imp.len);

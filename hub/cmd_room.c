@@ -116,17 +116,11 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 		json_array_append(out[1], rec);
 	} else {
 		char cap[16];
-		char facilities[256] = "";
-		size_t i;
-		json_t *f;
+		char facilities[256];
 		snprintf(cap, sizeof cap, "%lld",
 			 (long long)kp_rec_int(rec, "capacity", 0));
-		json_array_foreach(json_object_get(rec, "facilities"), i, f)
-		{
-			size_t used = strlen(facilities);
-			snprintf(facilities + used, sizeof facilities - used,
-				 "%s%s", i ? ", " : "", json_string_value(f));
-		}
+		cli_join(json_object_get(rec, "facilities"), facilities,
+			 sizeof facilities);
 		const char *row[] = {kp_rec_str(rec, "id", ""),
 				     kp_rec_str(rec, "name", ""), cap,
 				     kp_rec_str(rec, "open", "always"),

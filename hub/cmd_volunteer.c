@@ -62,23 +62,6 @@ static int s_past_date(struct cli *cli, const char *name, char *buf)
 	return KP_OK;
 }
 
-/* The items of a list field joined with ", " into buf. */
-static void s_join(const json_t *list, char *buf, size_t len)
-{
-	size_t i, used;
-	json_t *item;
-
-	buf[0] = 0;
-	json_array_foreach(list, i, item)
-	{
-		used = strlen(buf);
-		if (used + 1 >= len)
-			break;
-		snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-			 json_string_value(item));
-	}
-}
-
 /* The police certificate options: both, or merged with the one rec holds
  * already. */
 static int s_police_opts(struct cli *cli, json_t *rec)
@@ -320,8 +303,8 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 		return KP_OK;
 	if (l->cli->json)
 		return json_array_append(l->out, rec) ? KP_ENOMEM : KP_OK;
-	s_join(json_object_get(rec, "skills"), skills, sizeof skills);
-	s_join(json_object_get(rec, "languages"), languages, sizeof languages);
+	cli_join(json_object_get(rec, "skills"), skills, sizeof skills);
+	cli_join(json_object_get(rec, "languages"), languages, sizeof languages);
 	if (json_is_object(p))
 		snprintf(police, sizeof police, "%s (%s)",
 			 kp_rec_str(p, "role", ""), kp_rec_str(p, "shown", ""));
@@ -497,9 +480,9 @@ static int s_show(struct cli *cli)
 		       (long long)kp_rec_int(op.rec, "birth_year", 0));
 	if (json_object_get(op.rec, "org"))
 		printf("org:         %s\n", kp_rec_str(op.rec, "org", ""));
-	s_join(json_object_get(op.rec, "skills"), buf, sizeof buf);
+	cli_join(json_object_get(op.rec, "skills"), buf, sizeof buf);
 	printf("skills:      %s\n", buf[0] ? buf : "-");
-	s_join(json_object_get(op.rec, "languages"), buf, sizeof buf);
+	cli_join(json_object_get(op.rec, "languages"), buf, sizeof buf);
 	printf("languages:   %s\n", buf[0] ? buf : "-");
 	printf("available:   %s\n", kp_rec_str(op.rec, "availability", "-"));
 	police = json_object_get(op.rec, "police");

@@ -8,6 +8,8 @@
 #include "codec.h"
 
 #include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +161,82 @@ static json_t *s_unpack(const msgpack_object *o, int depth)
 	}
 }
 
+/* The big-endian number of n bytes at p. */
+static uint64_t s_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Walk one msgpack object at *off without building it: true when it is
+ * complete, nests at most KP_CODEC_MAX_DEPTH deep and no array or map
+ * claims more items than there are bytes left (each item takes at least
+ * one). msgpack-c allocates room for every item a header claims before it
+ * reads them, so without this a five-byte message could make it allocate
+ * gigabytes.
+ */
+static const uint8_t s_fixed_sizes[] = {4, 8, 1, 2, 4, 8, 1, 2,
+					4, 8, 2, 3, 5, 9, 17};
+
+static bool s_sane(const uint8_t *p, size_t len, size_t *off, int depth)
+{
+	uint8_t b;
+	size_t lenbytes = 0;
+	uint64_t body = 0, items = 0;
+
+	if (depth > KP_CODEC_MAX_DEPTH || *off >= len)
+		return false;
+	b = p[(*off)++];
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+		return true;
+	if (b >= 0x80 && b <= 0x8f)
+		items = 2 * (uint64_t)(b & 0x0f);
+	else if (b >= 0x90 && b <= 0x9f)
+		items = b & 0x0f;
+	else if (b >= 0xa0 && b <= 0xbf)
+		body = b & 0x1f;
+	else if (b >= 0xca && b <= 0xd8)
+		/* float32, float64, (u)int 8 to 64, fixext 1 to 16 (+ type) */
+		body = s_fixed_sizes[b - 0xca];
+	else if (b >= 0xc4 && b <= 0xc9) /* bin 8/16/32, ext 8/16/32 */
+		lenbytes = (size_t)1 << ((b - 0xc4) % 3);
+	else if (b >= 0xd9 && b <= 0xdb) /* str 8/16/32 */
+		lenbytes = (size_t)1 << (b - 0xd9);
+	else if (b >= 0xdc && b <= 0xdf) /* array 16/32, map 16/32 */
+		lenbytes = b & 1 ? 4 : 2;
+	else
+		return false; /* 0xc1 is never used */
+	if (lenbytes) {
+		uint64_t n;
+		size_t head = b >= 0xc7 && b <= 0xc9; /* ext's type byte */
+		if (len - *off < lenbytes)
+			return false;
+		n = s_be(p + *off, lenbytes);
+		*off += lenbytes;
+		if (b == 0xdc || b == 0xdd)
+			items = n;
+		else if (b == 0xde || b == 0xdf)
+			items = 2 * n;
+		else
+			body = head + n;
+	}
+	if (items) {
+		if (items > len - *off)
+			return false;
+		for (uint64_t i = 0; i < items; i++)
+			if (!s_sane(p, len, off, depth + 1))
+				return false;
+		return true;
+	}
+	if (body > len - *off)
+		return false;
+	*off += (size_t)body;
+	return true;
+}
+
 int kp_codec_decode(const void *data, size_t len, json_t **out)
 {
 	msgpack_unpacked result;
@@ -166,6 +244,9 @@ int kp_codec_decode(const void *data, size_t len, json_t **out)
 	int rc = KP_ECORRUPT;
 
 	*out = NULL;
+	if (!s_sane(data, len, &off, 0) || off != len)
+		return KP_ECORRUPT;
+	off = 0;
 	msgpack_unpacked_init(&result);
 	if (msgpack_unpack_next(&result, data, len, &off) ==
 		    MSGPACK_UNPACK_SUCCESS &&

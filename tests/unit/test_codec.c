@@ -15,21 +15,21 @@
  * of int64, reals, null, booleans, arrays, fields this version does not
  * know. */
 static const char *const s_record =
-	"{\"id\": \"fjell:b42\", \"kind\": \"booking\", \"hub\": \"fjell\","
-	" \"room\": \"fjell:r1\", \"org\": \"Røde Kors Åssiden\","
-	" \"purpose\": \"Språkkafé og leksehjelp på Strømsø\","
-	" \"start\": 1796140800, \"end\": 1796148000,"
-	" \"big\": 9223372036854775807, \"big_less\": 9223372036854775806,"
-	" \"small\": -9223372036854775808, \"small_more\": -9223372036854775807,"
-	" \"zero\": 0, \"minus_one\": -1, \"u32\": 4294967296,"
-	" \"ratio\": 0.25, \"neg_real\": -1234.5, \"huge_real\": 1e300,"
-	" \"tiny_real\": 5e-324,"
-	" \"contact\": null, \"weekly\": true, \"confirmed\": false,"
-	" \"cancelled\": [1796745600, 1797350400],"
-	" \"empty_list\": [], \"empty_map\": {},"
-	" \"framtidig_felt\": {\"nivå\": [1, \"to\", 3.5, null, true,"
-	"   {\"dypt\": {\"dypere\": [[[\"bunn æøå ÆØÅ\"]]]}}]},"
-	" \"\": \"empty key\"}";
+    "{\"id\": \"fjell:b42\", \"kind\": \"booking\", \"hub\": \"fjell\","
+    " \"room\": \"fjell:r1\", \"org\": \"Røde Kors Åssiden\","
+    " \"purpose\": \"Språkkafé og leksehjelp på Strømsø\","
+    " \"start\": 1796140800, \"end\": 1796148000,"
+    " \"big\": 9223372036854775807, \"big_less\": 9223372036854775806,"
+    " \"small\": -9223372036854775808, \"small_more\": -9223372036854775807,"
+    " \"zero\": 0, \"minus_one\": -1, \"u32\": 4294967296,"
+    " \"ratio\": 0.25, \"neg_real\": -1234.5, \"huge_real\": 1e300,"
+    " \"tiny_real\": 5e-324,"
+    " \"contact\": null, \"weekly\": true, \"confirmed\": false,"
+    " \"cancelled\": [1796745600, 1797350400],"
+    " \"empty_list\": [], \"empty_map\": {},"
+    " \"framtidig_felt\": {\"nivå\": [1, \"to\", 3.5, null, true,"
+    "   {\"dypt\": {\"dypere\": [[[\"bunn æøå ÆØÅ\"]]]}}]},"
+    " \"\": \"empty key\"}";
 
 static json_t *s_load(const char *text)
 {
@@ -84,13 +84,33 @@ static void test_round_trip_nested_record(void)
 static void test_round_trip_scalars_at_top(void)
 {
 	static const char *const values[] = {
-		"null", "true", "false", "0", "-1", "127", "128", "-32",
-		"-33", "255", "256", "65535", "65536", "-2147483648",
-		"9223372036854775807", "-9223372036854775808", "1.5",
-		"\"\"", "\"æøå\"", "[]", "{}",
-		/* An empty text last in the bytes (msgpack-c hands it over
-		 * with a NULL pointer). */
-		"[\"\"]", "{\"notes\": \"\"}", "{\"\": \"\"}", NULL,
+	    "null",
+	    "true",
+	    "false",
+	    "0",
+	    "-1",
+	    "127",
+	    "128",
+	    "-32",
+	    "-33",
+	    "255",
+	    "256",
+	    "65535",
+	    "65536",
+	    "-2147483648",
+	    "9223372036854775807",
+	    "-9223372036854775808",
+	    "1.5",
+	    "\"\"",
+	    "\"æøå\"",
+	    "[]",
+	    "{}",
+	    /* An empty text last in the bytes (msgpack-c hands it over
+	     * with a NULL pointer). */
+	    "[\"\"]",
+	    "{\"notes\": \"\"}",
+	    "{\"\": \"\"}",
+	    NULL,
 	};
 	for (const char *const *t = values; *t; t++) {
 		json_t *v = s_load(*t);
@@ -135,11 +155,10 @@ static void test_unknown_fields_kept(void)
 	CHECK_INT(json_object_size(back), 5);
 	CHECK_STR(json_string_value(json_object_get(back, "lydanlegg")),
 		  "Bose");
-	CHECK_INT(json_integer_value(json_array_get(
-			  json_object_get(json_object_get(back, "ny_versjon"),
-					  "a"),
-			  0)),
-		  1);
+	CHECK_INT(
+	    json_integer_value(json_array_get(
+		json_object_get(json_object_get(back, "ny_versjon"), "a"), 0)),
+	    1);
 	json_decref(rec);
 	json_decref(back);
 }
@@ -236,13 +255,13 @@ static void test_map_key_not_string(void)
 	/* {[]: 1} */
 	static const unsigned char array_key[] = {0x81, 0x90, 0x01};
 	/* {bin8 "ab": 1} */
-	static const unsigned char bin_key[] = {0x81, 0xc4, 0x02, 'a', 'b',
-						0x01};
+	static const unsigned char bin_key[] = {0x81, 0xc4, 0x02,
+						'a',  'b',  0x01};
 	/* {"a\0b": 1}: a key jansson could not hold */
 	static const unsigned char nul_key[] = {0x81, 0xa3, 'a', 0, 'b', 0x01};
 	/* The same inside a nested map: {"rec": {2: 3}} */
-	static const unsigned char nested[] = {0x81, 0xa3, 'r', 'e', 'c',
-					       0x81, 0x02, 0x03};
+	static const unsigned char nested[] = {0x81, 0xa3, 'r',	 'e',
+					       'c',  0x81, 0x02, 0x03};
 	s_refused("integer key", int_key, sizeof int_key);
 	s_refused("nil key", nil_key, sizeof nil_key);
 	s_refused("array key", array_key, sizeof array_key);
@@ -297,8 +316,8 @@ static void test_types_without_json_form(void)
 	static const unsigned char huge_array[] = {0xdd, 0xff, 0xff, 0xff,
 						   0xff};
 	/* A str header claiming 2^32-1 bytes with three there. */
-	static const unsigned char huge_str[] = {0xdb, 0xff, 0xff, 0xff, 0xff,
-						 'a', 'b', 'c'};
+	static const unsigned char huge_str[] = {0xdb, 0xff, 0xff, 0xff,
+						 0xff, 'a',  'b',  'c'};
 	s_refused("bin", bin, sizeof bin);
 	s_refused("fixext", ext, sizeof ext);
 	s_refused("ext8", ext8, sizeof ext8);
@@ -307,6 +326,44 @@ static void test_types_without_json_form(void)
 	s_refused("short map", short_map, sizeof short_map);
 	s_refused("huge array", huge_array, sizeof huge_array);
 	s_refused("huge str", huge_str, sizeof huge_str);
+}
+
+/* Headers that claim more items than there are bytes are refused before
+ * anything is allocated for them (msgpack-c would reserve room for every
+ * claimed item first: 2^32 items are 128 GiB). */
+static void test_counts_beyond_bytes(void)
+{
+	static const unsigned char array32[] = {0xdd, 0x10, 0x00, 0x00,
+						0x00, 0xc0, 0xc0};
+	static const unsigned char map32[] = {0xdf, 0xff, 0xff, 0xff,
+					      0xff, 0xa1, 'a',	0xc0};
+	static const unsigned char array16[] = {0xdc, 0xff, 0xff,
+						0x01, 0x02, 0x03};
+	static const unsigned char map16[] = {0xde, 0x00, 0x02,
+					      0xa1, 'a',  0x01};
+	/* Nested: a one-item array holding an array32 of 2^31 items. */
+	static const unsigned char nested[] = {0x91, 0xdd, 0x80, 0x00,
+					       0x00, 0x00, 0x01};
+	/* A str32 and a bin32 claiming 4 GiB. */
+	static const unsigned char str32[] = {0xdb, 0xff, 0xff,
+					      0xff, 0xf0, 'a'};
+	static const unsigned char ext32[] = {0xc9, 0xff, 0xff, 0xff,
+					      0xf0, 0x01, 'a'};
+	/* Exactly as many items as claimed decodes. */
+	static const unsigned char ok16[] = {0xdc, 0x00, 0x03,
+					     0x01, 0x02, 0x03};
+	json_t *out;
+	s_refused("array32 claiming 2^28", array32, sizeof array32);
+	s_refused("map32 claiming 2^32-1", map32, sizeof map32);
+	s_refused("array16 claiming 65535", array16, sizeof array16);
+	s_refused("map16 one pair short", map16, sizeof map16);
+	s_refused("nested array32", nested, sizeof nested);
+	s_refused("str32 claiming 4 GiB", str32, sizeof str32);
+	s_refused("ext32 claiming 4 GiB", ext32, sizeof ext32);
+	CHECK_INT(kp_codec_decode(ok16, sizeof ok16, &out), KP_OK);
+	CHECK_INT(json_array_size(out), 3);
+	CHECK_INT(json_integer_value(json_array_get(out, 2)), 3);
+	json_decref(out);
 }
 
 static void test_float32_decodes(void)
@@ -406,6 +463,7 @@ int main(void)
 	RUN(test_map_key_not_string);
 	RUN(test_invalid_utf8);
 	RUN(test_types_without_json_form);
+	RUN(test_counts_beyond_bytes);
 	RUN(test_float32_decodes);
 	RUN(test_nesting_limit);
 	RUN(test_random_bytes_never_crash);

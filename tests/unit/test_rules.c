@@ -30,9 +30,9 @@
 #define T_2027_03_23_1700 1805817600LL /* CET: 16:00 UTC */
 #define T_2027_03_30_1700 1806418800LL /* CEST after 28 Mar: 15:00 UTC */
 #define T_2027_04_06_1700 1807023600LL
-#define HOUR 3600LL
-#define DAY (24 * HOUR)
-#define WEEK (7 * DAY)
+#define HOUR		  3600LL
+#define DAY		  (24 * HOUR)
+#define WEEK		  (7 * DAY)
 
 /* ---- a store to test in ---- */
 
@@ -86,8 +86,8 @@ static kp_store *s_fresh(void)
 {
 	kp_store *store = NULL;
 	struct s_room_add r1 = {"Storsalen", NULL, NULL, {{0}, 0, 0}};
-	struct s_room_add r2 = {"Møterommet", "mon-fri 08:00-22:00", NULL,
-				{{0}, 0, 0}};
+	struct s_room_add r2 = {
+	    "Møterommet", "mon-fri 08:00-22:00", NULL, {{0}, 0, 0}};
 	struct s_room_add r3 = {"Kjøkkenet", NULL, NULL, {{0}, 0, 0}};
 	snprintf(s_dir, sizeof s_dir, "/tmp/knute-test-rules-XXXXXX");
 	if (!mkdtemp(s_dir) ||
@@ -130,10 +130,10 @@ struct s_book {
 static int s_book_txn(kp_txn *txn, void *arg)
 {
 	struct s_book *b = arg;
-	json_t *rec = json_pack("{sssssssIsI}", "room", b->room, "org", b->org,
-				"status", "confirmed", "start",
-				(json_int_t)b->start, "end",
-				(json_int_t)b->end);
+	json_t *rec =
+	    json_pack("{sssssssIsI}", "room", b->room, "org", b->org, "status",
+		      "confirmed", "start", (json_int_t)b->start, "end",
+		      (json_int_t)b->end);
 	int rc;
 	kp_clashes_free(&b->clashes);
 	if (b->weekly) {
@@ -170,8 +170,8 @@ static void s_book_free(struct s_book *b)
 static int s_single(kp_store *store, const char *room, const char *org,
 		    int64_t start, int64_t end)
 {
-	struct s_book b = {.room = room, .org = org, .start = start,
-			   .end = end};
+	struct s_book b = {
+	    .room = room, .org = org, .start = start, .end = end};
 	int rc = s_book(store, &b);
 	s_book_free(&b);
 	return rc;
@@ -259,14 +259,13 @@ static void test_single_clash(void)
 	CHECK_INT(s_single(store, "fjell:r1", "Blå Kors", e, e + HOUR), KP_OK);
 	CHECK_INT(s_single(store, "fjell:r1", "Blå Kors", a - HOUR, a), KP_OK);
 	/* One second of overlap is not. */
-	CHECK_INT(s_single(store, "fjell:r1", "Blå Kors", e + HOUR - 1,
-			   e + 2 * HOUR),
-		  KP_ECLASH);
+	CHECK_INT(
+	    s_single(store, "fjell:r1", "Blå Kors", e + HOUR - 1, e + 2 * HOUR),
+	    KP_ECLASH);
 	/* Containing and contained. */
 	CHECK_INT(s_single(store, "fjell:r1", "X", a - 2 * HOUR, e + 3 * HOUR),
 		  KP_ECLASH);
-	CHECK_INT(s_single(store, "fjell:r1", "X", a + 60, a + 120),
-		  KP_ECLASH);
+	CHECK_INT(s_single(store, "fjell:r1", "X", a + 60, a + 120), KP_ECLASH);
 	/* Another room at the same time is free. */
 	CHECK_INT(s_single(store, "fjell:r3", "Frivilligsentralen", a, e),
 		  KP_OK);
@@ -294,21 +293,21 @@ static void test_hold_room_unknown_room(void)
 static void test_series_clash_lists_every_date(void)
 {
 	kp_store *store = s_fresh();
-	struct s_book b = {.room = "fjell:r1", .org = "Frivilligsentralen",
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Frivilligsentralen",
 			   .start = T_2026_12_01_1700,
 			   .end = T_2026_12_01_1700 + 2 * HOUR,
-			   .weekly = true, .until = "2027-01-05"};
+			   .weekly = true,
+			   .until = "2027-01-05"};
 	uint64_t head;
 	if (!store)
 		return;
 	/* Two single bookings on the 8th and the 22nd, 17:30-18:30. */
 	CHECK_INT(s_single(store, "fjell:r1", "Røde Kors",
-			   T_2026_12_08_1700 + 1800,
-			   T_2026_12_08_1700 + 5400),
+			   T_2026_12_08_1700 + 1800, T_2026_12_08_1700 + 5400),
 		  KP_OK);
 	CHECK_INT(s_single(store, "fjell:r1", "Blå Kors",
-			   T_2026_12_22_1700 + 1800,
-			   T_2026_12_22_1700 + 5400),
+			   T_2026_12_22_1700 + 1800, T_2026_12_22_1700 + 5400),
 		  KP_OK);
 	head = s_head(store);
 	CHECK_INT(s_book(store, &b), KP_ECLASH);
@@ -324,9 +323,9 @@ static void test_series_clash_lists_every_date(void)
 	}
 	/* Refused whole: no slot of the series was taken. */
 	CHECK_INT(s_head(store), head);
-	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700,
-			   T_2026_12_01_1700 + 2 * HOUR),
-		  0);
+	CHECK_INT(
+	    s_holder(store, 1, T_2026_12_01_1700, T_2026_12_01_1700 + 2 * HOUR),
+	    0);
 	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700 + 2 * WEEK,
 			   T_2026_12_01_1700 + 2 * WEEK + 2 * HOUR),
 		  0);
@@ -338,10 +337,12 @@ static void test_series_days_and_until(void)
 {
 	kp_store *store = s_fresh();
 	/* Tuesdays and Thursdays 17:00-19:00 from 1 Dec to 10 Dec. */
-	struct s_book b = {.room = "fjell:r1", .org = "Frivilligsentralen",
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Frivilligsentralen",
 			   .start = T_2026_12_01_1700,
 			   .end = T_2026_12_01_1700 + 2 * HOUR,
-			   .weekly = true, .days = "tue,thu",
+			   .weekly = true,
+			   .days = "tue,thu",
 			   .until = "2026-12-10"};
 	if (!store)
 		return;
@@ -368,22 +369,22 @@ static void test_series_days_and_until(void)
 static void test_series_skip_clashes(void)
 {
 	kp_store *store = s_fresh();
-	struct s_book b = {.room = "fjell:r1", .org = "Frivilligsentralen",
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Frivilligsentralen",
 			   .start = T_2026_12_01_1700,
 			   .end = T_2026_12_01_1700 + 2 * HOUR,
-			   .weekly = true, .until = "2027-01-05",
+			   .weekly = true,
+			   .until = "2027-01-05",
 			   .skip = true};
 	json_t *cancelled;
 	uint64_t head;
 	if (!store)
 		return;
 	CHECK_INT(s_single(store, "fjell:r1", "Røde Kors",
-			   T_2026_12_08_1700 + 1800,
-			   T_2026_12_08_1700 + 5400),
+			   T_2026_12_08_1700 + 1800, T_2026_12_08_1700 + 5400),
 		  KP_OK);
 	CHECK_INT(s_single(store, "fjell:r1", "Blå Kors",
-			   T_2026_12_22_1700 + 1800,
-			   T_2026_12_22_1700 + 5400),
+			   T_2026_12_22_1700 + 1800, T_2026_12_22_1700 + 5400),
 		  KP_OK);
 	head = s_head(store);
 	/* Six Tuesdays: 1, 8, 15, 22, 29 Dec and 5 Jan; two clash. */
@@ -398,8 +399,7 @@ static void test_series_skip_clashes(void)
 	CHECK_INT(json_integer_value(json_array_get(cancelled, 1)),
 		  T_2026_12_22_1700);
 	/* The free dates are held by the series, the skipped ones not. */
-	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700,
-			   T_2026_12_01_1700 + 1),
+	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700, T_2026_12_01_1700 + 1),
 		  (long long)b.id.n);
 	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700 + 2 * WEEK,
 			   T_2026_12_01_1700 + 2 * WEEK + 1),
@@ -407,19 +407,20 @@ static void test_series_skip_clashes(void)
 	CHECK_INT(s_holder(store, 1, T_2026_12_01_1700 + 5 * WEEK,
 			   T_2026_12_01_1700 + 5 * WEEK + 1),
 		  (long long)b.id.n);
-	CHECK_INT(s_holder(store, 1, T_2026_12_08_1700,
-			   T_2026_12_08_1700 + 1800),
-		  0);
+	CHECK_INT(
+	    s_holder(store, 1, T_2026_12_08_1700, T_2026_12_08_1700 + 1800), 0);
 	CHECK_INT(s_holder(store, 1, T_2026_12_08_1700 + 5400,
 			   T_2026_12_08_1700 + 7200),
 		  0);
 	s_book_free(&b);
 
 	/* With every date taken, skipping books nothing and is refused. */
-	b = (struct s_book){.room = "fjell:r1", .org = "Blå Kors",
+	b = (struct s_book){.room = "fjell:r1",
+			    .org = "Blå Kors",
 			    .start = T_2026_12_01_1700,
 			    .end = T_2026_12_01_1700 + HOUR,
-			    .weekly = true, .until = "2026-12-15",
+			    .weekly = true,
+			    .until = "2026-12-15",
 			    .skip = true};
 	head = s_head(store);
 	CHECK_INT(s_book(store, &b), KP_ECLASH);
@@ -436,10 +437,12 @@ static void test_series_overlapping_itself(void)
 {
 	kp_store *store = s_fresh();
 	/* Mondays and Tuesdays, each 2 days long. */
-	struct s_book b = {.room = "fjell:r1", .org = "Kultur",
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Kultur",
 			   .start = T_2026_12_01_1700 - DAY,
 			   .end = T_2026_12_01_1700 + DAY,
-			   .weekly = true, .days = "mon,tue",
+			   .weekly = true,
+			   .days = "mon,tue",
 			   .until = "2026-12-08"};
 	uint64_t head;
 	if (!store)
@@ -463,13 +466,13 @@ static void test_opening_hours(void)
 	if (!store)
 		return;
 	/* Open mon-fri 08:00-22:00. Ending exactly at closing is fine. */
-	CHECK_INT(s_single(store, "fjell:r2", "A", tue + 20 * HOUR,
-			   tue + 22 * HOUR),
-		  KP_OK);
+	CHECK_INT(
+	    s_single(store, "fjell:r2", "A", tue + 20 * HOUR, tue + 22 * HOUR),
+	    KP_OK);
 	/* Starting at opening is fine. */
-	CHECK_INT(s_single(store, "fjell:r2", "A", tue + 8 * HOUR,
-			   tue + 9 * HOUR),
-		  KP_OK);
+	CHECK_INT(
+	    s_single(store, "fjell:r2", "A", tue + 8 * HOUR, tue + 9 * HOUR),
+	    KP_OK);
 	/* Starting at closing, running past it, before opening: refused. */
 	b.start = tue + 22 * HOUR;
 	b.end = tue + 23 * HOUR;
@@ -488,9 +491,9 @@ static void test_opening_hours(void)
 	CHECK_INT(s_single(store, "fjell:r2", "A", tue + 7 * HOUR,
 			   tue + 8 * HOUR + 60),
 		  KP_ECLASH);
-	CHECK_INT(s_single(store, "fjell:r2", "A", tue + 7 * HOUR,
-			   tue + 8 * HOUR),
-		  KP_ECLASH);
+	CHECK_INT(
+	    s_single(store, "fjell:r2", "A", tue + 7 * HOUR, tue + 8 * HOUR),
+	    KP_ECLASH);
 	/* Saturday is closed. */
 	CHECK_INT(s_single(store, "fjell:r2", "A", tue + 4 * DAY + 10 * HOUR,
 			   tue + 4 * DAY + 12 * HOUR),
@@ -511,7 +514,8 @@ static void test_closures(void)
 	kp_store *store = s_fresh();
 	/* 2026-12-24 is a Thursday; 00:00 local. */
 	const int64_t dec24 = T_2026_12_22_1700 - 17 * HOUR + 2 * DAY;
-	struct s_book b = {.room = "fjell:r2", .org = "Kirkens Bymisjon",
+	struct s_book b = {.room = "fjell:r2",
+			   .org = "Kirkens Bymisjon",
 			   .start = dec24 + 10 * HOUR,
 			   .end = dec24 + 12 * HOUR};
 	char line[512];
@@ -539,10 +543,12 @@ static void test_closures(void)
 			   dec24 + 4 * DAY + 12 * HOUR),
 		  KP_OK);
 	/* A weekly series over the closure lists the closed Thursday. */
-	b = (struct s_book){.room = "fjell:r2", .org = "Røde Kors",
+	b = (struct s_book){.room = "fjell:r2",
+			    .org = "Røde Kors",
 			    .start = dec24 - 14 * DAY + 18 * HOUR,
 			    .end = dec24 - 14 * DAY + 20 * HOUR,
-			    .weekly = true, .until = "2027-01-07"};
+			    .weekly = true,
+			    .until = "2027-01-07"};
 	CHECK_INT(s_book(store, &b), KP_ECLASH);
 	CHECK_INT(b.clashes.n, 1);
 	if (b.clashes.n == 1) {
@@ -571,13 +577,16 @@ static int s_collect(int64_t start, int64_t end, void *arg)
 	return 0;
 }
 
-static void s_check_dst(int64_t first, const char *until,
-			const int64_t *expect, int nexpect)
+static void s_check_dst(int64_t first, const char *until, const int64_t *expect,
+			int nexpect)
 {
 	kp_store *store = s_fresh();
-	struct s_book b = {.room = "fjell:r1", .org = "Frivilligsentralen",
-			   .start = first, .end = first + 2 * HOUR,
-			   .weekly = true, .until = until};
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Frivilligsentralen",
+			   .start = first,
+			   .end = first + 2 * HOUR,
+			   .weekly = true,
+			   .until = until};
 	struct s_starts got = {0};
 	struct kp_series series;
 	int64_t *cancelled = NULL;
@@ -628,11 +637,10 @@ static void test_dst_spring(void)
 
 static void test_occurrence_on(void)
 {
-	json_t *rec = json_pack("{sIsIsbssss}", "start",
-				(json_int_t)T_2026_10_20_1700, "end",
-				(json_int_t)(T_2026_10_20_1700 + 2 * HOUR),
-				"weekly", 1, "until", "2026-11-03", "days",
-				"tue");
+	json_t *rec =
+	    json_pack("{sIsIsbssss}", "start", (json_int_t)T_2026_10_20_1700,
+		      "end", (json_int_t)(T_2026_10_20_1700 + 2 * HOUR),
+		      "weekly", 1, "until", "2026-11-03", "days", "tue");
 	int64_t start = 0, end = 0;
 	CHECK_INT(kp_occurrence_on(rec, 2026, 10, 27, &start, &end), KP_OK);
 	CHECK_INT(start, T_2026_10_27_1700);
@@ -667,9 +675,15 @@ static int s_release_txn(kp_txn *txn, void *arg)
 	if (rc)
 		return rc;
 	switch (r->what) {
-	case 0: rc = kp_release_room(txn, &r->id, rec); break;
-	case 1: rc = kp_release_one(txn, &r->id, rec, r->start, r->end); break;
-	default: rc = kp_release_after(txn, &r->id, rec, r->start); break;
+	case 0:
+		rc = kp_release_room(txn, &r->id, rec);
+		break;
+	case 1:
+		rc = kp_release_one(txn, &r->id, rec, r->start, r->end);
+		break;
+	default:
+		rc = kp_release_after(txn, &r->id, rec, r->start);
+		break;
 	}
 	json_decref(rec);
 	return rc;
@@ -679,8 +693,11 @@ static void test_release(void)
 {
 	kp_store *store = s_fresh();
 	const int64_t a = T_2026_12_01_1700, e = a + 2 * HOUR;
-	struct s_book b = {.room = "fjell:r1", .org = "Frivilligsentralen",
-			   .start = a, .end = e, .weekly = true,
+	struct s_book b = {.room = "fjell:r1",
+			   .org = "Frivilligsentralen",
+			   .start = a,
+			   .end = e,
+			   .weekly = true,
 			   .until = "2026-12-29"};
 	struct s_release r = {0};
 	if (!store)
@@ -715,9 +732,13 @@ static void test_release(void)
 	CHECK_INT(s_holder(store, 1, a + WEEK, e + WEEK), 2);
 	/* The freed series can be booked again whole. */
 	s_book_free(&b);
-	b = (struct s_book){.room = "fjell:r1", .org = "Blå Kors",
-			    .start = a, .end = e, .weekly = true,
-			    .until = "2026-12-29", .days = "tue"};
+	b = (struct s_book){.room = "fjell:r1",
+			    .org = "Blå Kors",
+			    .start = a,
+			    .end = e,
+			    .weekly = true,
+			    .until = "2026-12-29",
+			    .days = "tue"};
 	CHECK_INT(s_book(store, &b), KP_ECLASH); /* the 8th is taken */
 	CHECK_INT(b.clashes.n, 1);
 	b.skip = true;
@@ -731,16 +752,16 @@ static void test_release(void)
 
 static void test_police_check(void)
 {
-	json_t *act_req = json_pack("{sssb}", "title", "Leksehjelp",
-				    "police_required", 1);
-	json_t *act_free = json_pack("{sssb}", "title", "Møteplass",
-				     "police_required", 0);
+	json_t *act_req =
+	    json_pack("{sssb}", "title", "Leksehjelp", "police_required", 1);
+	json_t *act_free =
+	    json_pack("{sssb}", "title", "Møteplass", "police_required", 0);
 	json_t *act_none = json_pack("{ss}", "title", "Kultur");
 	json_t *shown = json_pack("{sss{ssss}}", "name", "Kari", "police",
 				  "role", "leksehjelp", "shown", "2026-01-10");
 	json_t *not_shown = json_pack("{ss}", "name", "Ola");
-	json_t *null_shown = json_pack("{ssso}", "name", "Per", "police",
-				       json_null());
+	json_t *null_shown =
+	    json_pack("{ssso}", "name", "Per", "police", json_null());
 	CHECK_INT(kp_police_check(shown, act_req), KP_OK);
 	CHECK_INT(kp_police_check(not_shown, act_req), KP_EPOLICE);
 	CHECK_INT(kp_police_check(null_shown, act_req), KP_EPOLICE);
@@ -780,8 +801,8 @@ static void test_week_contains(void)
 	CHECK(!s_contains("tue 17:00-19:00", "tue 16:59-19:00"));
 	CHECK(!s_contains("tue 17:00-19:00", "tue 17:00-19:01"));
 	CHECK(!s_contains("tue 17:00-19:00", "wed 17:00-19:00"));
-	CHECK(!s_contains("tue 09:00-12:00, tue 17:00-21:00",
-			  "tue 11:00-18:00"));
+	CHECK(
+	    !s_contains("tue 09:00-12:00, tue 17:00-21:00", "tue 11:00-18:00"));
 	CHECK(s_contains("tue 09:00-12:00, tue 17:00-21:00",
 			 "tue 10:00-11:00, tue 18:00-19:00"));
 	CHECK(!s_contains("tue 17:00-19:00", "tue 17:00-19:00, thu "
@@ -879,8 +900,7 @@ static void test_volunteer_erase(void)
 			seen++;
 			if (!strcmp(kp_rec_str(e, "op", ""), "del"))
 				continue;
-			for (const char *const *f = kp_personal_fields; *f;
-			     f++)
+			for (const char *const *f = kp_personal_fields; *f; f++)
 				if (json_object_get(rec, *f)) {
 					printf("  seq %zu still has %s\n",
 					       i + 1, *f);
@@ -888,7 +908,7 @@ static void test_volunteer_erase(void)
 				}
 			/* What is not personal stays. */
 			CHECK_STR(json_string_value(json_array_get(
-					  json_object_get(rec, "skills"), 1)),
+				      json_object_get(rec, "skills"), 1)),
 				  "norsk");
 			CHECK(json_is_true(json_object_get(rec, "erased")));
 			CHECK_STR(kp_rec_str(rec, "id", ""), text);

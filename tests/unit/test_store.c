@@ -77,10 +77,10 @@ static json_t *s_room(const char *name, int capacity)
 /* ---- transaction bodies ---- */
 
 struct s_add {
-	int n;                 /* records to add */
+	int n; /* records to add */
 	char kind;
-	struct kp_id ids[64];  /* the first 64 ids handed out */
-	int fail_with;         /* return this after the puts */
+	struct kp_id ids[64]; /* the first 64 ids handed out */
+	int fail_with;	      /* return this after the puts */
 };
 
 static int s_add_txn(kp_txn *txn, void *arg)
@@ -412,8 +412,8 @@ static void test_put_get_delete(void)
 	if (!store)
 		return;
 	o.rec = json_pack("{sssis[ss]ss}", "name", "Storsalen på Strømsø",
-			  "capacity", 120, "facilities", "projektor",
-			  "kjøkken", "framtidig", "beholdes");
+			  "capacity", 120, "facilities", "projektor", "kjøkken",
+			  "framtidig", "beholdes");
 	CHECK_INT(kp_store_write(store, s_put_get_txn, &o), KP_OK);
 	CHECK_INT(o.rc_get, KP_OK);
 	CHECK_STR(kp_rec_str(o.got, "id", ""), "fjell:r1");
@@ -711,10 +711,10 @@ static int s_meta_txn(kp_txn *txn, void *arg)
 	int rc;
 	if ((rc = kp_txn_meta_put(txn, "cursor:central", "12345678901")))
 		return rc;
-	m->rc_small = kp_txn_meta_get(txn, "cursor:central", m->buf,
-				      sizeof m->buf);
-	m->rc_missing = kp_txn_meta_get(txn, "finnes-ikke", m->buf,
-					sizeof m->buf);
+	m->rc_small =
+	    kp_txn_meta_get(txn, "cursor:central", m->buf, sizeof m->buf);
+	m->rc_missing =
+	    kp_txn_meta_get(txn, "finnes-ikke", m->buf, sizeof m->buf);
 	return kp_txn_meta_get(txn, "cursor:central", m->value,
 			       sizeof m->value);
 }
@@ -753,8 +753,7 @@ static void test_oplog_rewrite(void)
 	CHECK_INT(kp_store_write(store, s_rewrite_txn, rec), KP_OK);
 	log = s_oplog(store, 1);
 	CHECK_INT(json_array_size(log), 2);
-	CHECK(json_equal(json_object_get(json_array_get(log, 0), "rec"),
-			 rec));
+	CHECK(json_equal(json_object_get(json_array_get(log, 0), "rec"), rec));
 	CHECK_INT(s_head(store), 2);
 	json_decref(log);
 	json_decref(rec);
@@ -769,8 +768,7 @@ struct s_slots {
 	int step;
 };
 
-static struct kp_slot s_slot(int64_t start, int64_t end, char kind,
-			     uint64_t n)
+static struct kp_slot s_slot(int64_t start, int64_t end, char kind, uint64_t n)
 {
 	struct kp_slot s = {.start = start, .end = end};
 	snprintf(s.owner.hub, sizeof s.owner.hub, "fjell");
@@ -793,11 +791,12 @@ static void s_expect(kp_txn *txn, uint64_t room, int64_t start, int64_t end,
 	int rc = kp_txn_slot_find(txn, room, start, end, &c);
 	if (!kind) {
 		if (rc != KP_OK) {
-			printf("  room %llu [%lld, %lld) should be free, got %d "
-			       "(clash with %c%llu)\n",
-			       (unsigned long long)room, (long long)start,
-			       (long long)end, rc, c.owner.kind,
-			       (unsigned long long)c.owner.n);
+			printf(
+			    "  room %llu [%lld, %lld) should be free, got %d "
+			    "(clash with %c%llu)\n",
+			    (unsigned long long)room, (long long)start,
+			    (long long)end, rc, c.owner.kind,
+			    (unsigned long long)c.owner.n);
 			check_failed_now = 1;
 		}
 		return;
@@ -821,16 +820,16 @@ static int s_edges_body(kp_txn *txn, struct s_slots *s)
 	(void)s;
 	if ((rc = kp_txn_slot_add(txn, 1, &held)))
 		return rc;
-	s_expect(txn, 1, b, b + 3600, 0, 0);      /* back to back after */
-	s_expect(txn, 1, a - 3600, a, 0, 0);      /* back to back before */
-	s_expect(txn, 1, b - 1, b + 3600, 'b', 1); /* 1 s overlap at end */
-	s_expect(txn, 1, a - 3600, a + 1, 'b', 1); /* 1 s overlap at start */
+	s_expect(txn, 1, b, b + 3600, 0, 0);	      /* back to back after */
+	s_expect(txn, 1, a - 3600, a, 0, 0);	      /* back to back before */
+	s_expect(txn, 1, b - 1, b + 3600, 'b', 1);    /* 1 s overlap at end */
+	s_expect(txn, 1, a - 3600, a + 1, 'b', 1);    /* 1 s overlap at start */
 	s_expect(txn, 1, a - 3600, b + 3600, 'b', 1); /* contains */
 	s_expect(txn, 1, a + 600, b - 600, 'b', 1);   /* contained */
-	s_expect(txn, 1, a, b, 'b', 1);               /* the same */
+	s_expect(txn, 1, a, b, 'b', 1);		      /* the same */
 	s_expect(txn, 1, a, a + 1, 'b', 1);
 	s_expect(txn, 1, b - 1, b, 'b', 1);
-	s_expect(txn, 2, a, b, 0, 0);                 /* another room */
+	s_expect(txn, 2, a, b, 0, 0); /* another room */
 	s_expect(txn, 0, a, b, 0, 0);
 	/* The clash carries the held slot. */
 	rc = kp_txn_slot_find(txn, 1, a + 60, a + 120, &c);
