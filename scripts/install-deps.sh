@@ -14,6 +14,8 @@ check jansson.h libjansson-dev
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -e /usr/share/zoneinfo/Europe/Oslo ] || need="$need tzdata"
 command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
+# The command-line tests read --json output with python3's json module.
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 if [ -n "$need" ]; then
 	echo "install-deps: installing$need"
 	if [ "$(id -u)" != 0 ]; then
