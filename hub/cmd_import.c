@@ -193,6 +193,64 @@ static void s_vec_free(struct s_vec *v)
 	memset(v, 0, sizeof *v);
 }
 
+/* ---- jansson's memory while parsing ---- */
+
+/*
+ * A parsing thread builds and drops a dozen jansson values per line. They
+ * come from a per-thread bump arena, emptied after each line, instead of
+ * malloc() and free(): a tenth of the parse. Jansson's allocation
+ * functions are the process's, so they fall back to malloc() and free()
+ * for anything outside an arena (other threads, other times, a line too
+ * big for the arena). The arena is off around calls that hand memory to
+ * the caller to free() (json_dumps, kp_model_validate's messages) and for
+ * values kept past their line. Not under the sanitizers, which should
+ * see every allocation.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define S_BUMP 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S_BUMP 0
+#endif
+#endif
+#ifndef S_BUMP
+#define S_BUMP 1
+#endif
+#define S_BUMP_SIZE ((size_t)4 << 20)
+
+struct s_bump {
+	char *base, *cur, *end;
+	bool on;
+};
+
+static _Thread_local struct s_bump s_bump;
+
+static void *s_bump_malloc(size_t n)
+{
+	struct s_bump *b = &s_bump;
+	n = (n + 15) & ~(size_t)15;
+	if (b->on && (size_t)(b->end - b->cur) >= n) {
+		void *p = b->cur;
+		b->cur += n;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void s_bump_free(void *p)
+{
+	struct s_bump *b = &s_bump;
+	if (b->base && (char *)p >= b->base && (char *)p < b->end)
+		return;
+	free(p);
+}
+
+/* Use the arena (on) or malloc (off) for what comes next. */
+static void s_bump_use(bool on)
+{
+	s_bump.on = on && s_bump.base;
+}
+
 /* ---- the records of the file ---- */
 
 enum {
@@ -775,13 +833,16 @@ static bool s_identify(struct s_part *part, json_t *rec, uint64_t lineno,
 				   ? kp_kind_from_name(json_string_value(v))
 				   : 0;
 		if (!it->kind) {
-			char *seen = json_dumps(v, JSON_ENCODE_ANY);
+			char *seen;
+			s_bump_use(false);
+			seen = json_dumps(v, JSON_ENCODE_ANY);
 			s_problem(&part->problems, lineno, KP_EINVAL,
 				  "unknown kind %.60s: give one of room, "
 				  "booking, activity, volunteer, assignment, "
 				  "attendance",
 				  seen ? seen : "?");
 			free(seen);
+			s_bump_use(true);
 			return false;
 		}
 	}
@@ -920,6 +981,7 @@ static void s_line(struct s_part *part, const char *line, size_t len,
 	struct s_item *it;
 	char err[KP_ERR_MAX];
 	json_t *rec;
+	int rc;
 
 	if (!(it = s_vec_push(&part->items, sizeof *it))) {
 		part->rc = KP_ENOMEM;
@@ -941,7 +1003,10 @@ static void s_line(struct s_part *part, const char *line, size_t len,
 	if (!s_identify(part, rec, lineno, it))
 		goto out;
 	s_local_refs(part->hub, rec);
-	if (kp_model_validate(it->kind, rec, err)) {
+	s_bump_use(false);
+	rc = kp_model_validate(it->kind, rec, err);
+	s_bump_use(true);
+	if (rc) {
 		s_problem(&part->problems, lineno, KP_EINVAL, "%s", err);
 		goto out;
 	}
@@ -950,7 +1015,7 @@ static void s_line(struct s_part *part, const char *line, size_t len,
 			/* Not holding a room: the series must still walk. */
 			struct kp_series s;
 			int64_t *cancelled;
-			int rc = kp_series_of(rec, &s, &cancelled);
+			rc = kp_series_of(rec, &s, &cancelled);
 			if (rc == KP_OK)
 				rc = kp_series_each(&s, s_no_occurrence, NULL);
 			free(cancelled);
@@ -993,8 +1058,12 @@ static void s_line(struct s_part *part, const char *line, size_t len,
 	it->flags &= (uint8_t)~S_BAD;
 	if (it->kind == KP_ROOM || it->kind == KP_ASSIGNMENT ||
 	    it->kind == KP_ATTENDANCE) {
-		it->rec = rec;
-		return;
+		/* Kept past the line: out of the arena. */
+		s_bump_use(false);
+		it->rec = json_deep_copy(rec);
+		s_bump_use(true);
+		if (!it->rec)
+			part->rc = KP_ENOMEM;
 	}
 out:
 	json_decref(rec);
@@ -1014,14 +1083,25 @@ static void *s_part_run(void *arg)
 	const char *p = part->from;
 	uint64_t lineno = 0;
 
+	if (S_BUMP && (s_bump.base = malloc(S_BUMP_SIZE))) {
+		s_bump.cur = s_bump.base;
+		s_bump.end = s_bump.base + S_BUMP_SIZE;
+	}
+	s_bump_use(true);
 	while (p < part->to && !part->rc) {
 		const char *nl = memchr(p, '\n', (size_t)(part->to - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(part->to - p);
 		lineno++;
-		if (!s_blank(p, len))
+		if (!s_blank(p, len)) {
 			s_line(part, p, len, lineno);
+			/* Every value of the line is gone or copied. */
+			s_bump.cur = s_bump.base;
+		}
 		p = nl ? nl + 1 : part->to;
 	}
+	s_bump_use(false);
+	free(s_bump.base);
+	memset(&s_bump, 0, sizeof s_bump);
 	part->lines = lineno;
 	return NULL;
 }
@@ -1604,7 +1684,7 @@ static int s_check_among(struct s_import *imp)
 				(struct s_held){it->occs[k].start,
 						it->occs[k].end, it};
 	}
-	for (size_t r = 0, from = 0; r < imp->nrooms; r++) {
+	for (size_t r = 0, from = 0; total && r < imp->nrooms; r++) {
 		s_check_among_room(imp, &imp->rooms[r],
 				   (struct s_held *)held.data + from,
 				   imp->rooms[r].nheld);
@@ -1788,6 +1868,8 @@ static int s_parse_all(struct s_import *imp)
 		imp->nparts = S_THREADS_MAX;
 	per = imp->len / (size_t)imp->nparts + 1;
 	json_object_seed(0); /* before threads make objects */
+	if (S_BUMP)
+		json_set_alloc_funcs(s_bump_malloc, s_bump_free);
 	for (int i = 0; i < imp->nparts; i++) {
 		struct s_part *part = &imp->parts[i];
 		const char *to = (size_t)(end - p) > per ? p + per : end;
@@ -1821,9 +1903,13 @@ static int s_parse_all(struct s_import *imp)
 		for (size_t k = 0; k < part->nitems; k++) {
 			struct s_item *it = s_part_item(part, k);
 			it->line += base;
-			it->bytes = part->arena.data + it->off;
-			it->occs = (const struct s_span *)part->occ.data +
-				   it->occ;
+			/* An empty vector has no memory at all. */
+			it->bytes = part->arena.data ? part->arena.data + it->off
+						     : NULL;
+			it->occs = part->occ.data
+					   ? (const struct s_span *)part->occ.data +
+						     it->occ
+					   : NULL;
 			if (!(it->flags & S_BAD))
 				imp->norder++;
 		}

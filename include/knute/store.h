@@ -87,8 +87,9 @@ int kp_txn_new_id(kp_txn *txn, char kind, struct kp_id *id);
 /* Note that id, an id of this hub that came from outside (an import),
  * is taken: its kind's counter moves past it, so kp_txn_new_id() never
  * hands it out. *fresh is set true when id lies beyond every id handed
- * out before, so no record can have it yet. KP_EINVAL for an id of
- * another hub or of no kind. */
+ * out before, so no record can have it yet. In a read-only
+ * transaction nothing is written: it only answers *fresh. KP_EINVAL for
+ * an id of another hub or of no kind. */
 int kp_txn_id_seen(kp_txn *txn, const struct kp_id *id, bool *fresh);
 
 /* Call fn for every record of kind at this hub, in id order; rec is

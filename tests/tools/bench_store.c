@@ -237,8 +237,9 @@ static double s_run(char *const argv[])
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "bench_store: %s %s failed (status %d)\n",
-			argv[0], argv[3], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		fprintf(stderr, "bench_store: '%s %s %s %s' failed (status %d)\n",
+			argv[0], argv[1], argv[2], argv[3],
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return -1;
 	}
 	return s_now() - t0;
@@ -524,14 +525,22 @@ int main(int argc, char **argv)
 		double k = s_median(bulk, o.bulk_rounds);
 		double ratio = w / b; /* cost of a booking / cost of a commit */
 		if (o.json) {
-			printf("{\"booking_writes_per_s\": %.0f, "
-			       "\"raw_lmdb_commits_per_s\": %.0f, "
-			       "\"bulk_inserts_per_s\": %.0f, "
-			       "\"booking_cost_ratio\": %.3f, "
-			       "\"bulk_records\": %ld, \"single_writes\": %ld, "
-			       "\"rounds\": %ld, \"dir\": \"%s\"}\n",
-			       b, w, k, ratio, o.records, o.writes, o.rounds,
-			       tmpl);
+			json_t *out = json_pack(
+				"{sisisisfsisisiss}", "booking_writes_per_s",
+				(int)(b + 0.5), "raw_lmdb_commits_per_s",
+				(int)(w + 0.5), "bulk_inserts_per_s",
+				(int)(k + 0.5), "booking_cost_ratio", ratio,
+				"bulk_records", (int)o.records, "single_writes",
+				(int)o.writes, "rounds", (int)o.rounds, "dir",
+				tmpl);
+			char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+			if (!text) {
+				json_decref(out);
+				goto out;
+			}
+			printf("%s\n", text);
+			free(text);
+			json_decref(out);
 		} else {
 			printf("knutepunkt store benchmark in %s\n\n", tmpl);
 			printf("%-40s %14s %10s %8s\n", "measure", "per second",
