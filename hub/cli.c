@@ -144,10 +144,10 @@ int cli_list(struct cli *cli, const char *name, size_t max, json_t **out)
 				json_decref(*out);
 				*out = NULL;
 				return cli_fail(
-					cli, KP_EINVAL,
-					"--%s takes at most %d comma-separated "
-					"words of at most %zu bytes of UTF-8",
-					name, KP_LIST_MAX, max);
+				    cli, KP_EINVAL,
+				    "--%s takes at most %d comma-separated "
+				    "words of at most %zu bytes of UTF-8",
+				    name, KP_LIST_MAX, max);
 			}
 			json_array_append_new(*out, word);
 		}
@@ -258,8 +258,8 @@ void cli_table_row(struct cli_table *t, const char *const *cells)
 		return;
 	if (t->nrows == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
-		char **grown = realloc(t->cells,
-				       cap * (size_t)t->ncols * sizeof *grown);
+		char **grown =
+		    realloc(t->cells, cap * (size_t)t->ncols * sizeof *grown);
 		if (!grown)
 			return;
 		t->cells = grown;
@@ -267,7 +267,7 @@ void cli_table_row(struct cli_table *t, const char *const *cells)
 	}
 	for (int i = 0; i < t->ncols; i++)
 		t->cells[t->nrows * (size_t)t->ncols + (size_t)i] =
-			strdup(cells[i] ? cells[i] : "");
+		    strdup(cells[i] ? cells[i] : "");
 	t->nrows++;
 }
 
@@ -278,20 +278,22 @@ void cli_table_print(struct cli_table *t)
 		return;
 	for (size_t r = 0; r < t->nrows; r++)
 		for (int c = 0; c < t->ncols && c < 32; c++) {
-			const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c];
+			const char *cell =
+			    t->cells[r * (size_t)t->ncols + (size_t)c];
 			size_t w = cell ? s_width(cell) : 0;
 			if (w > width[c])
 				width[c] = w;
 		}
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (int c = 0; c < t->ncols; c++) {
-			const char *cell = t->cells[r * (size_t)t->ncols + (size_t)c];
+			const char *cell =
+			    t->cells[r * (size_t)t->ncols + (size_t)c];
 			if (!cell)
 				cell = "";
 			fputs(cell, stdout);
 			if (c + 1 < t->ncols)
-				for (size_t pad = s_width(cell); pad < width[c] + 2;
-				     pad++)
+				for (size_t pad = s_width(cell);
+				     pad < width[c] + 2; pad++)
 					fputc(' ', stdout);
 		}
 		fputc('\n', stdout);
@@ -408,10 +410,11 @@ int cli_series_opts(struct cli *cli, json_t *rec, bool required)
 		uint8_t mask;
 		char canon[40];
 		if (kp_days_parse(days, &mask))
-			return cli_fail(cli, KP_EINVAL,
-					"--days '%s' is not a list of weekdays: "
-					"write e.g. 'tue,thu' or 'mon-fri'",
-					days);
+			return cli_fail(
+			    cli, KP_EINVAL,
+			    "--days '%s' is not a list of weekdays: "
+			    "write e.g. 'tue,thu' or 'mon-fri'",
+			    days);
 		kp_days_format(mask, canon);
 		json_object_set_new(rec, "days", json_string(canon));
 	}

@@ -19,10 +19,10 @@
 #include "knute/store.h"
 
 #define CLI_MAX_OPTS 64
-#define CLI_MAX_POS 8
+#define CLI_MAX_POS  8
 
 struct cli_opt {
-	const char *name; /* without the leading "--" */
+	const char *name;  /* without the leading "--" */
 	const char *value; /* NULL for a flag */
 };
 
@@ -42,12 +42,12 @@ typedef int (*cli_fn)(struct cli *cli);
 
 struct cli_command {
 	const char *noun;
-	const char *verb;    /* NULL for one-word commands (status, import) */
+	const char *verb; /* NULL for one-word commands (status, import) */
 	cli_fn fn;
 	const char *options; /* space-separated names it accepts */
 	const char *usage;
 	const char *help;
-	bool no_store;       /* runs without opening the store (init) */
+	bool no_store; /* runs without opening the store (init) */
 };
 
 /* The value of --name, or NULL; a flag gives "". */
@@ -56,7 +56,7 @@ bool cli_flag(struct cli *cli, const char *name);
 
 /* Print "knute: MESSAGE" on stderr and return code. */
 int cli_fail(struct cli *cli, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* The same for an error from the store, with its detail and the fix. */
 int cli_store_fail(struct cli *cli, int code);
 
@@ -109,8 +109,6 @@ extern const struct cli_command cli_activity_commands[];
 extern const struct cli_command cli_volunteer_commands[];
 extern const struct cli_command cli_node_commands[]; /* init, status */
 extern const struct cli_command cli_import_commands[];
-
-
 
 /* Read --from, --to, --weekly, --until and --days into rec's series fields
  * (start, end, weekly, until, days). With required, --from and --to must

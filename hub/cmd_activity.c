@@ -676,7 +676,8 @@ static int s_update_txn(kp_txn *txn, void *arg)
 		if (json_object_get(rec, "room") &&
 		    (rc = kp_hold_room(txn, &op->id, rec, op->skip,
 				       &op->clashes))) {
-			rc = cli_refused(cli, "activity", rc, rec, &op->clashes);
+			rc =
+			    cli_refused(cli, "activity", rc, rec, &op->clashes);
 			goto out;
 		}
 		if ((rc = s_remap(txn, op, rec)))

@@ -78,9 +78,9 @@ static int s_add(struct cli *cli)
 			       KP_TEXT_MAX)) ||
 	    (rc = cli_series_opts(cli, op.rec, true)))
 		goto out;
-	json_object_set_new(op.rec, "status",
-			    json_string(cli_flag(cli, "pending") ? "pending"
-								 : "confirmed"));
+	json_object_set_new(
+	    op.rec, "status",
+	    json_string(cli_flag(cli, "pending") ? "pending" : "confirmed"));
 	if (kp_model_validate(KP_BOOKING, op.rec, err)) {
 		rc = cli_fail(cli, KP_EINVAL, "%s", err);
 		goto out;
@@ -97,8 +97,9 @@ static int s_add(struct cli *cli)
 		printf("%s\n", idtext);
 	}
 	if (op.clashes.n) {
-		fprintf(stderr, "knute: booked %zu dates, skipped %zu that "
-				"clash:\n",
+		fprintf(stderr,
+			"knute: booked %zu dates, skipped %zu that "
+			"clash:\n",
 			op.clashes.booked, op.clashes.n);
 		cli_print_clashes(&op.clashes);
 	}
@@ -147,8 +148,8 @@ static int s_list(struct cli *cli)
 {
 	static const char *const head[] = {"ID",      "ROOM", "WHEN",
 					   "REPEATS", "ORG",  "STATUS"};
-	struct s_list l = {.cli = cli, .out = json_array(),
-			   .table = cli_table_new(6, head)};
+	struct s_list l = {
+	    .cli = cli, .out = json_array(), .table = cli_table_new(6, head)};
 	char err[KP_ERR_MAX], room[KP_ID_STRLEN];
 	const char *room_opt = cli_opt(cli, "room");
 	int rc;
@@ -234,7 +235,8 @@ static int s_day_before(const char *date, char *out)
 {
 	int y, m, d;
 	int64_t midnight;
-	if (kp_date_parse(date, &y, &m, &d) || kp_date_start(y, m, d, &midnight))
+	if (kp_date_parse(date, &y, &m, &d) ||
+	    kp_date_start(y, m, d, &midnight))
 		return KP_EINVAL;
 	kp_local_parts(midnight - 1, &y, &m, &d, NULL, NULL);
 	kp_date_format(y, m, d, out);
@@ -252,8 +254,9 @@ static int s_cancel_txn(kp_txn *txn, void *arg)
 	if ((rc = s_fetch(txn, op)))
 		return rc;
 	if (!strcmp(kp_rec_str(op->rec, "status", ""), "cancelled"))
-		return cli_fail(cli, KP_EINVAL, "the booking is cancelled "
-						"already");
+		return cli_fail(cli, KP_EINVAL,
+				"the booking is cancelled "
+				"already");
 	if (date) {
 		/* One occurrence: its slot is freed, the rest stay. */
 		int64_t start, end;
@@ -268,8 +271,8 @@ static int s_cancel_txn(kp_txn *txn, void *arg)
 					"the booking has no occurrence on %s "
 					"('knute booking show ID' lists it)",
 					date);
-		if (rc || (rc = kp_release_one(txn, &op->id, op->rec, start,
-					       end)))
+		if (rc ||
+		    (rc = kp_release_one(txn, &op->id, op->rec, start, end)))
 			return rc;
 		list = json_object_get(op->rec, "cancelled");
 		if (!list) {
@@ -309,7 +312,8 @@ static int s_cancel_txn(kp_txn *txn, void *arg)
 	} else {
 		if ((rc = kp_release_room(txn, &op->id, op->rec)))
 			return rc;
-		json_object_set_new(op->rec, "status", json_string("cancelled"));
+		json_object_set_new(op->rec, "status",
+				    json_string("cancelled"));
 	}
 	return kp_txn_put(txn, &op->id, op->rec);
 }
@@ -340,33 +344,33 @@ static int s_cancel(struct cli *cli)
 }
 
 const struct cli_command cli_booking_commands[] = {
-	{"booking", "add", s_add,
-	 "room from to org contact purpose pending weekly until days "
-	 "skip-clashes",
-	 "booking add --room ID --from TIME --to TIME --org ORG [--weekly "
-	 "--until DATE [--days DAYS]]",
-	 "Book a room; prints the new id. Times are local (Europe/Oslo unless "
-	 "--tz): \"2026-12-01 17:00\".\n"
-	 "  --contact, --purpose  free text\n"
-	 "  --pending             a pending booking, which holds its slot\n"
-	 "  --weekly --until DATE repeat every week to DATE (inclusive), on "
-	 "the weekday of --from\n"
-	 "  --days tue,thu        or on these weekdays\n"
-	 "  --skip-clashes        book the free dates of a series and list "
-	 "the skipped ones\n"
-	 "A booking that overlaps another (intervals are half-open: back to "
-	 "back is fine), falls outside the room's opening hours or on a "
-	 "closure is refused with exit code 3, naming the clash.",
-	 false},
-	{"booking", "list", s_list, "room", "booking list [--room ID]",
-	 "List the hub's bookings.", false},
-	{"booking", "show", s_show, "", "booking show ID",
-	 "Show one booking with its cancelled dates.", false},
-	{"booking", "cancel", s_cancel, "date from-date",
-	 "booking cancel ID [--date DATE | --from-date DATE]",
-	 "Cancel a booking (its slots are freed). --date cancels the "
-	 "occurrence on one date; --from-date cancels the rest of a weekly "
-	 "series from that date on.",
-	 false},
-	{0},
+    {"booking", "add", s_add,
+     "room from to org contact purpose pending weekly until days "
+     "skip-clashes",
+     "booking add --room ID --from TIME --to TIME --org ORG [--weekly "
+     "--until DATE [--days DAYS]]",
+     "Book a room; prints the new id. Times are local (Europe/Oslo unless "
+     "--tz): \"2026-12-01 17:00\".\n"
+     "  --contact, --purpose  free text\n"
+     "  --pending             a pending booking, which holds its slot\n"
+     "  --weekly --until DATE repeat every week to DATE (inclusive), on "
+     "the weekday of --from\n"
+     "  --days tue,thu        or on these weekdays\n"
+     "  --skip-clashes        book the free dates of a series and list "
+     "the skipped ones\n"
+     "A booking that overlaps another (intervals are half-open: back to "
+     "back is fine), falls outside the room's opening hours or on a "
+     "closure is refused with exit code 3, naming the clash.",
+     false},
+    {"booking", "list", s_list, "room", "booking list [--room ID]",
+     "List the hub's bookings.", false},
+    {"booking", "show", s_show, "", "booking show ID",
+     "Show one booking with its cancelled dates.", false},
+    {"booking", "cancel", s_cancel, "date from-date",
+     "booking cancel ID [--date DATE | --from-date DATE]",
+     "Cancel a booking (its slots are freed). --date cancels the "
+     "occurrence on one date; --from-date cancels the rest of a weekly "
+     "series from that date on.",
+     false},
+    {0},
 };

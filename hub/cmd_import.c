@@ -78,11 +78,11 @@
 #include "knute/ktime.h"
 #include "rules.h"
 
-#define S_SHOW_MAX 20         /* problems listed before "and N more" */
-#define S_LINE_MAX (1u << 20) /* bytes in one line (one record) */
-#define S_DEPTH_MAX 16        /* nesting of a record's values */
-#define S_BATCH 50000         /* records per write transaction */
-#define S_THREADS_MAX 8
+#define S_SHOW_MAX	   20	      /* problems listed before "and N more" */
+#define S_LINE_MAX	   (1u << 20) /* bytes in one line (one record) */
+#define S_DEPTH_MAX	   16	      /* nesting of a record's values */
+#define S_BATCH		   50000      /* records per write transaction */
+#define S_THREADS_MAX	   8
 #define S_LINES_PER_THREAD 20000 /* below this a thread is not worth it */
 
 /* ---- problems ---- */
@@ -120,7 +120,8 @@ static void s_problem_add(struct s_problems *ps, const struct s_problem *p)
 }
 
 static void s_problem(struct s_problems *ps, uint64_t line, int code,
-		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void s_problem(struct s_problems *ps, uint64_t line, int code,
 		      const char *fmt, ...)
@@ -254,11 +255,11 @@ static void s_bump_use(bool on)
 /* ---- the records of the file ---- */
 
 enum {
-	S_BAD = 1,           /* the line has a problem */
-	S_HAS_ID = 2,        /* the line gave the id */
-	S_POLICE_SHOWN = 4,  /* a volunteer who has shown a certificate */
-	S_POLICE_REQ = 8,    /* an activity that requires one */
-	S_REPLACES = 16,     /* its id is in the store already */
+	S_BAD = 1,	    /* the line has a problem */
+	S_HAS_ID = 2,	    /* the line gave the id */
+	S_POLICE_SHOWN = 4, /* a volunteer who has shown a certificate */
+	S_POLICE_REQ = 8,   /* an activity that requires one */
+	S_REPLACES = 16,    /* its id is in the store already */
 };
 
 /* One occurrence that holds a room. */
@@ -268,14 +269,14 @@ struct s_span {
 
 struct s_item {
 	uint64_t line;
-	uint64_t n;          /* the id's number: given, or from phase 3 */
-	uint64_t room;       /* the room whose slots it holds, or 0 */
-	size_t off;          /* its msgpack in the part's arena ... */
-	const char *bytes;   /* ... and where that is, after phase 1 */
-	size_t occ;          /* its first occurrence in the part's list */
+	uint64_t n;		   /* the id's number: given, or from phase 3 */
+	uint64_t room;		   /* the room whose slots it holds, or 0 */
+	size_t off;		   /* its msgpack in the part's arena ... */
+	const char *bytes;	   /* ... and where that is, after phase 1 */
+	size_t occ;		   /* its first occurrence in the part's list */
 	const struct s_span *occs; /* ... and where that is */
 	uint32_t len, nocc;
-	json_t *rec;         /* kept for rooms, assignments, attendance */
+	json_t *rec; /* kept for rooms, assignments, attendance */
 	char kind;
 	uint8_t flags;
 };
@@ -284,17 +285,17 @@ struct s_item {
 struct s_part {
 	const char *hub;
 	const char *from, *to;
-	uint64_t lines;       /* lines in the part, blank ones too */
-	struct s_vec items;   /* struct s_item */
+	uint64_t lines;	    /* lines in the part, blank ones too */
+	struct s_vec items; /* struct s_item */
 	size_t nitems;
-	struct s_vec arena;   /* the encoded records */
-	struct kp_buf buf;    /* one record's encoding */
-	struct s_vec occ;     /* struct s_span */
+	struct s_vec arena; /* the encoded records */
+	struct kp_buf buf;  /* one record's encoding */
+	struct s_vec occ;   /* struct s_span */
 	size_t nocc;
 	struct s_problems problems;
-	char *scratch;        /* for texts with escapes */
+	char *scratch; /* for texts with escapes */
 	size_t capscratch;
-	int rc;               /* out of memory */
+	int rc; /* out of memory */
 	pthread_t thread;
 };
 
@@ -388,8 +389,8 @@ struct s_reader {
 
 static void s_ws(struct s_reader *r)
 {
-	while (r->p < r->end &&
-	       (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
+				 *r->p == '\n' || *r->p == '\r'))
 		r->p++;
 }
 
@@ -509,14 +510,30 @@ static bool s_text(struct s_reader *r, const char **out, size_t *len)
 		if (r->end - q < 2)
 			return false;
 		switch (q[1]) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '/':
+			*o++ = '/';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u': {
 			int hi, lo;
 			unsigned cp;
@@ -684,8 +701,10 @@ static json_t *s_value(struct s_reader *r, int depth)
 	if (!left || depth > S_DEPTH_MAX)
 		return NULL;
 	switch (*r->p) {
-	case '{': return s_object(r, depth);
-	case '[': return s_array(r, depth);
+	case '{':
+		return s_object(r, depth);
+	case '[':
+		return s_array(r, depth);
 	case '"':
 		r->p++;
 		return s_text(r, &s, &len) ? json_stringn_nocheck(s, len)
@@ -705,7 +724,8 @@ static json_t *s_value(struct s_reader *r, int depth)
 			return NULL;
 		r->p += 4;
 		return json_null();
-	default: return s_number(r);
+	default:
+		return s_number(r);
 	}
 }
 
@@ -830,8 +850,8 @@ static bool s_identify(struct s_part *part, json_t *rec, uint64_t lineno,
 
 	if (v) {
 		it->kind = json_is_string(v)
-				   ? kp_kind_from_name(json_string_value(v))
-				   : 0;
+			       ? kp_kind_from_name(json_string_value(v))
+			       : 0;
 		if (!it->kind) {
 			char *seen;
 			s_bump_use(false);
@@ -847,8 +867,8 @@ static bool s_identify(struct s_part *part, json_t *rec, uint64_t lineno,
 		}
 	}
 	v = json_object_get(rec, "hub");
-	if (v && (!json_is_string(v) ||
-		  strcmp(json_string_value(v), part->hub))) {
+	if (v &&
+	    (!json_is_string(v) || strcmp(json_string_value(v), part->hub))) {
 		s_problem(&part->problems, lineno, KP_EINVAL,
 			  "the record belongs to hub \"%.40s\", not to this "
 			  "hub (%s): import it at its own hub",
@@ -942,12 +962,12 @@ static bool s_occurrences(struct s_part *part, const json_t *rec,
 		size_t i;
 		json_t *c;
 		json_array_foreach(list, i, c) gone |=
-			json_integer_value(c) == start;
+		    json_integer_value(c) == start;
 		it->nocc = gone ? 0 : 1;
 		return gone || s_occ_add(start, kp_rec_int(rec, "end", 0),
 					 part) == KP_OK
-			       ? true
-			       : (part->rc = KP_ENOMEM, false);
+			   ? true
+			   : (part->rc = KP_ENOMEM, false);
 	}
 	if ((rc = kp_series_of(rec, &s, &cancelled)) == KP_OK) {
 		rc = kp_series_each(&s, s_occ_add, part);
@@ -1032,14 +1052,16 @@ static void s_line(struct s_part *part, const char *line, size_t len,
 			goto out;
 		}
 	}
-	if (it->kind == KP_VOLUNTEER && json_is_object(json_object_get(rec, "police")))
+	if (it->kind == KP_VOLUNTEER &&
+	    json_is_object(json_object_get(rec, "police")))
 		it->flags |= S_POLICE_SHOWN;
-	if (it->kind == KP_ACTIVITY && kp_rec_bool(rec, "police_required", false))
+	if (it->kind == KP_ACTIVITY &&
+	    kp_rec_bool(rec, "police_required", false))
 		it->flags |= S_POLICE_REQ;
 	/* The stored form: kind and hub set, the id put in when written. */
 	json_object_del(rec, "id");
-	if (json_object_set_new_nocheck(rec, "kind",
-					json_string_nocheck(kp_kind_name(it->kind))) ||
+	if (json_object_set_new_nocheck(
+		rec, "kind", json_string_nocheck(kp_kind_name(it->kind))) ||
 	    json_object_set_new_nocheck(rec, "hub",
 					json_string_nocheck(part->hub))) {
 		part->rc = KP_ENOMEM;
@@ -1127,13 +1149,13 @@ static void s_part_free(struct s_part *part)
 /* A room's rules, loaded once. */
 struct s_room {
 	uint64_t n;
-	uint64_t line;     /* the line that gives it, or 0 for the store */
-	bool missing;      /* neither in the file nor in the store */
+	uint64_t line; /* the line that gives it, or 0 for the store */
+	bool missing;  /* neither in the file nor in the store */
 	bool has_hours;
 	bool slots_known, has_slots; /* does the store hold slots of it */
 	struct kp_week hours;
-	json_t *rec;       /* owned */
-	size_t nheld;      /* the file's occurrences in it */
+	json_t *rec;  /* owned */
+	size_t nheld; /* the file's occurrences in it */
 };
 
 /* The local date and minute of an instant, remembered (s_local_of). */
@@ -1167,23 +1189,23 @@ struct s_import {
 	struct s_problems problems;
 	uint64_t lines, records, bad_lines;
 	uint64_t counts[KP_NKINDS];
-	struct s_vec order;    /* struct s_item *: the good ones, in order */
+	struct s_vec order; /* struct s_item *: the good ones, in order */
 	size_t norder;
 	struct s_vec ids[KP_NKINDS]; /* struct s_given, by number */
-	struct s_map room_at;  /* ('r', n) -> index in rooms */
+	struct s_map room_at;	     /* ('r', n) -> index in rooms */
 	struct s_room *rooms;
 	size_t nrooms, caprooms;
 	/* Phase 3. */
-	uint64_t replaced;     /* records of the store the file replaces */
-	uint64_t head;         /* the oplog head the checks saw */
-	bool foreign;          /* another process wrote since the checks */
-	size_t done;           /* items committed */
+	uint64_t replaced; /* records of the store the file replaces */
+	uint64_t head;	   /* the oplog head the checks saw */
+	bool foreign;	   /* another process wrote since the checks */
+	size_t done;	   /* items committed */
 	size_t batch_from, batch_to;
 	const struct s_item *race_item;
 	struct kp_clash race;
 	char race_what[KP_ID_STRLEN + 80];
 	struct s_local memo[S_MEMO]; /* see s_local_of */
-	double sync_from;      /* when the final flush began */
+	double sync_from;	     /* when the final flush began */
 };
 
 static struct s_item *s_order(const struct s_import *imp, size_t i)
@@ -1265,7 +1287,7 @@ static int64_t s_days_from_civil(int y, int m, int d)
 static const struct s_local *s_local_of(struct s_import *imp, int64_t t)
 {
 	struct s_local *m =
-		&imp->memo[((uint64_t)t * 0x9E3779B97F4A7C15ULL) >> 54];
+	    &imp->memo[((uint64_t)t * 0x9E3779B97F4A7C15ULL) >> 54];
 	_Static_assert(S_MEMO == 1024, "the memo is indexed by 10 bits");
 	if (!m->set || m->t != t) {
 		int y, mo, d;
@@ -1298,9 +1320,10 @@ static bool s_covers(struct s_import *imp, const struct kp_week *week,
 			const struct kp_span *s = &week->spans[i];
 			/* The start's second within its minute is not known:
 			 * take the latest it can be. */
-			if (s->weekday == a_weekday && s->from_min <= a_minute &&
+			if (s->weekday == a_weekday &&
+			    s->from_min <= a_minute &&
 			    (int64_t)a_minute * 60 + 59 + real <=
-				    (int64_t)s->to_min * 60)
+				(int64_t)s->to_min * 60)
 				return true;
 		}
 	}
@@ -1397,8 +1420,7 @@ static int s_ids_build(struct s_import *imp)
 }
 
 /* The item of the file that gives (kind, n) first, or NULL. */
-static struct s_item *s_given(const struct s_import *imp, char kind,
-			      uint64_t n)
+static struct s_item *s_given(const struct s_import *imp, char kind, uint64_t n)
 {
 	const char *at = strchr(kp_kinds, kind);
 	const struct s_given *g;
@@ -1415,8 +1437,8 @@ static struct s_item *s_given(const struct s_import *imp, char kind,
 			hi = mid;
 	}
 	return lo < imp->ids[at - kp_kinds].len / sizeof *g && g[lo].n == n
-		       ? s_order(imp, g[lo].at)
-		       : NULL;
+		   ? s_order(imp, g[lo].at)
+		   : NULL;
 }
 
 /* True when owner's record is one the file replaces: its slots are freed
@@ -1434,9 +1456,9 @@ static bool s_replaced(const struct s_import *imp, const struct kp_id *owner)
  * one is found, only the parts of [start, end) on either side of it can
  * hold another.
  */
-static int s_store_clash(const struct s_import *imp, kp_txn *txn,
-			 uint64_t room, int64_t start, int64_t end,
-			 struct kp_slot *with, int depth)
+static int s_store_clash(const struct s_import *imp, kp_txn *txn, uint64_t room,
+			 int64_t start, int64_t end, struct kp_slot *with,
+			 int depth)
 {
 	struct kp_slot found;
 	int rc;
@@ -1545,8 +1567,7 @@ static int s_check_room(struct s_import *imp, kp_txn *txn, struct s_item *it)
 
 /* An assignment's or attendance record's volunteer and activity exist, and
  * the police-certificate rule holds. */
-static int s_check_people(struct s_import *imp, kp_txn *txn,
-			  struct s_item *it)
+static int s_check_people(struct s_import *imp, kp_txn *txn, struct s_item *it)
 {
 	static const char fields[2][10] = {"volunteer", "activity"};
 	static const char kinds[2] = {KP_VOLUNTEER, KP_ACTIVITY};
@@ -1582,10 +1603,10 @@ static int s_check_people(struct s_import *imp, kp_txn *txn,
 		if (rc)
 			goto out;
 		known[f] = true;
-		flag[f] = f == 0 ? json_is_object(json_object_get(stored[f],
-								  "police"))
-				 : kp_rec_bool(stored[f], "police_required",
-					       false);
+		flag[f] =
+		    f == 0
+			? json_is_object(json_object_get(stored[f], "police"))
+			: kp_rec_bool(stored[f], "police_required", false);
 	}
 	if (it->kind == KP_ASSIGNMENT && known[0] && known[1] && flag[1] &&
 	    !flag[0]) {
@@ -1607,7 +1628,8 @@ static int s_held_cmp(const void *a, const void *b)
 	const struct s_held *x = a, *y = b;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	return x->item->line < y->item->line ? -1 : x->item->line > y->item->line;
+	return x->item->line < y->item->line ? -1
+					     : x->item->line > y->item->line;
 }
 
 /* One room's occurrences from the file against each other. */
@@ -1681,8 +1703,8 @@ static int s_check_among(struct s_import *imp)
 		slot = s_map_find(&imp->room_at, KP_ROOM, it->room);
 		for (uint32_t k = 0; k < it->nocc; k++)
 			((struct s_held *)held.data)[at[slot->value]++] =
-				(struct s_held){it->occs[k].start,
-						it->occs[k].end, it};
+			    (struct s_held){it->occs[k].start, it->occs[k].end,
+					    it};
 	}
 	for (size_t r = 0, from = 0; total && r < imp->nrooms; r++) {
 		s_check_among_room(imp, &imp->rooms[r],
@@ -1776,8 +1798,8 @@ static int s_batch_txn(kp_txn *txn, void *arg)
 	snprintf(id.hub, sizeof id.hub, "%s", imp->hub);
 	/* Nobody else wrote since the checks (every change of records and
 	 * slots moves the oplog head): they still hold. */
-	recheck = replacing || imp->foreign ||
-		  kp_txn_head_seq(txn) != imp->head;
+	recheck =
+	    replacing || imp->foreign || kp_txn_head_seq(txn) != imp->head;
 	for (size_t i = imp->batch_from; replacing && i < imp->batch_to; i++) {
 		struct s_item *it = s_order(imp, i);
 		json_t *old;
@@ -1806,9 +1828,10 @@ static int s_batch_txn(kp_txn *txn, void *arg)
 				rc = kp_txn_get(txn, &id, &other);
 				json_decref(other);
 				if (rc == KP_OK)
-					return s_race(imp, it,
-						      "a record with its id was "
-						      "added");
+					return s_race(
+					    imp, it,
+					    "a record with its id was "
+					    "added");
 				if (rc != KP_ENOTFOUND)
 					return rc;
 			}
@@ -1822,8 +1845,9 @@ static int s_batch_txn(kp_txn *txn, void *arg)
 					       .end = it->occs[k].end,
 					       .owner = id};
 			if (recheck) {
-				rc = kp_txn_slot_find(txn, it->room, slot.start,
-						      slot.end, &imp->race.with);
+				rc =
+				    kp_txn_slot_find(txn, it->room, slot.start,
+						     slot.end, &imp->race.with);
 				if (rc == KP_ECLASH) {
 					imp->race.start = slot.start;
 					imp->race.end = slot.end;
@@ -1840,8 +1864,8 @@ static int s_batch_txn(kp_txn *txn, void *arg)
 		if ((rc = kp_txn_put_packed(txn, &id, it->bytes, it->len)))
 			return rc;
 	}
-	if (!replacing && kp_txn_head_seq(txn) != imp->head + imp->batch_to -
-							   imp->batch_from)
+	if (!replacing &&
+	    kp_txn_head_seq(txn) != imp->head + imp->batch_to - imp->batch_from)
 		imp->foreign = true;
 	return KP_OK;
 }
@@ -1881,8 +1905,8 @@ static int s_parse_all(struct s_import *imp)
 		part->from = p;
 		part->to = to;
 		p = to;
-		if (i > 0 && pthread_create(&part->thread, NULL, s_part_run,
-					    part)) {
+		if (i > 0 &&
+		    pthread_create(&part->thread, NULL, s_part_run, part)) {
 			/* No thread: run it here, after the others. */
 			part->thread = pthread_self();
 		}
@@ -1904,12 +1928,13 @@ static int s_parse_all(struct s_import *imp)
 			struct s_item *it = s_part_item(part, k);
 			it->line += base;
 			/* An empty vector has no memory at all. */
-			it->bytes = part->arena.data ? part->arena.data + it->off
-						     : NULL;
+			it->bytes = part->arena.data
+					? part->arena.data + it->off
+					: NULL;
 			it->occs = part->occ.data
-					   ? (const struct s_span *)part->occ.data +
-						     it->occ
-					   : NULL;
+				       ? (const struct s_span *)part->occ.data +
+					     it->occ
+				       : NULL;
 			if (!(it->flags & S_BAD))
 				imp->norder++;
 		}
@@ -1932,8 +1957,8 @@ static int s_parse_all(struct s_import *imp)
 		for (size_t k = 0; k < imp->parts[i].nitems; k++) {
 			struct s_item *it = s_part_item(&imp->parts[i], k);
 			if (!(it->flags & S_BAD))
-				((struct s_item **)imp->order.data)
-					[imp->norder++] = it;
+				((struct s_item **)
+				     imp->order.data)[imp->norder++] = it;
 		}
 	return KP_OK;
 }
@@ -1978,11 +2003,11 @@ static int s_slurp(int fd, char **out, size_t *outlen)
 static void s_report(struct cli *cli, const struct s_import *imp)
 {
 	static const char *const plural[] = {
-		"rooms",       "bookings",    "activities",
-		"volunteers", "assignments", "attendance records"};
-	static const char *const single[] = {
-		"room",       "booking",    "activity",
-		"volunteer", "assignment", "attendance record"};
+	    "rooms",	  "bookings",	 "activities",
+	    "volunteers", "assignments", "attendance records"};
+	static const char *const single[] = {"room",	   "booking",
+					     "activity",   "volunteer",
+					     "assignment", "attendance record"};
 	char parts[512] = "";
 	size_t used = 0;
 
@@ -1990,27 +2015,25 @@ static void s_report(struct cli *cli, const struct s_import *imp)
 		json_t *counts = json_object();
 		for (int i = 0; i < KP_NKINDS; i++)
 			json_object_set_new(
-				counts, kp_kind_name(kp_kinds[i]),
-				json_integer((json_int_t)imp->counts[i]));
-		cli_print_json(json_pack("{sIsIsIso}", "imported",
-					 (json_int_t)imp->records, "replaced",
-					 (json_int_t)imp->replaced, "lines",
-					 (json_int_t)imp->lines, "records",
-					 counts));
+			    counts, kp_kind_name(kp_kinds[i]),
+			    json_integer((json_int_t)imp->counts[i]));
+		cli_print_json(json_pack(
+		    "{sIsIsIso}", "imported", (json_int_t)imp->records,
+		    "replaced", (json_int_t)imp->replaced, "lines",
+		    (json_int_t)imp->lines, "records", counts));
 		return;
 	}
 	for (int i = 0; i < KP_NKINDS; i++) {
 		if (!imp->counts[i])
 			continue;
-		used += (size_t)snprintf(parts + used, sizeof parts - used,
-					 "%s%" PRIu64 " %s", used ? ", " : "",
-					 imp->counts[i],
-					 imp->counts[i] == 1 ? single[i]
-							     : plural[i]);
+		used += (size_t)snprintf(
+		    parts + used, sizeof parts - used, "%s%" PRIu64 " %s",
+		    used ? ", " : "", imp->counts[i],
+		    imp->counts[i] == 1 ? single[i] : plural[i]);
 	}
 	printf("imported %" PRIu64 " record%s%s%s%s", imp->records,
-	       imp->records == 1 ? "" : "s",
-	       used ? " (" : "", parts, used ? ")" : "");
+	       imp->records == 1 ? "" : "s", used ? " (" : "", parts,
+	       used ? ")" : "");
 	if (imp->replaced)
 		printf("; %" PRIu64 " of them replaced records with the same "
 		       "id",
@@ -2051,8 +2074,8 @@ static int s_stopped(struct cli *cli, struct s_import *imp, int rc,
 
 	if (rc == KP_ECLASH && imp->race_item) {
 		if (imp->race_what[0]) {
-			s_id_text(imp, imp->race_item->kind,
-				  imp->race_item->n, text);
+			s_id_text(imp, imp->race_item->kind, imp->race_item->n,
+				  text);
 			cli_fail(cli, rc,
 				 "line %" PRIu64 ": %s %s while the import "
 				 "ran, by another process",
@@ -2147,8 +2170,8 @@ static int s_write(struct s_import *imp)
 	for (imp->done = 0; imp->done < imp->norder;) {
 		imp->batch_from = imp->done;
 		imp->batch_to = imp->norder - imp->done > batch
-					? imp->done + batch
-					: imp->norder;
+				    ? imp->done + batch
+				    : imp->norder;
 		if ((rc = kp_store_write(imp->cli->store, s_batch_txn, imp)))
 			break;
 		imp->done = imp->batch_to;
@@ -2227,8 +2250,8 @@ static int s_import(struct cli *cli)
 				"cannot open %s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
-			   fd, 0);
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			   0);
 		if (map == MAP_FAILED) {
 			map = NULL;
 		} else {
@@ -2265,18 +2288,18 @@ out:
 }
 
 const struct cli_command cli_import_commands[] = {
-	{"import", NULL, s_import, "", "import FILE",
-	 "Load records from JSON Lines (one record per line, in the shape "
-	 "--json prints them: \"kind\", the kind's fields, and optionally "
-	 "\"id\" and \"hub\"); FILE '-' reads standard input.\n"
-	 "Every line is checked before anything is written; a file with any "
-	 "bad line is refused whole (exit 2), listing the lines and what is "
-	 "wrong. Bookings and activities with a room follow the clash rule, "
-	 "against the store and against each other (a clash refuses the file, "
-	 "exit 3); rooms must come before the bookings that use them. A record "
-	 "with an id of this hub keeps it (and replaces a record with that "
-	 "id); one without gets a new id. The import is durable when the "
-	 "command returns.",
-	 false},
-	{0},
+    {"import", NULL, s_import, "", "import FILE",
+     "Load records from JSON Lines (one record per line, in the shape "
+     "--json prints them: \"kind\", the kind's fields, and optionally "
+     "\"id\" and \"hub\"); FILE '-' reads standard input.\n"
+     "Every line is checked before anything is written; a file with any "
+     "bad line is refused whole (exit 2), listing the lines and what is "
+     "wrong. Bookings and activities with a room follow the clash rule, "
+     "against the store and against each other (a clash refuses the file, "
+     "exit 3); rooms must come before the bookings that use them. A record "
+     "with an id of this hub keeps it (and replaces a record with that "
+     "id); one without gets a new id. The import is durable when the "
+     "command returns.",
+     false},
+    {0},
 };

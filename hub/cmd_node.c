@@ -30,10 +30,10 @@ static int s_init(struct cli *cli)
 				hub, KP_HUB_ID_MAX);
 	if ((rc = cli_text(cli, "name", KP_NAME_MAX, &name)))
 		return rc == KP_ENOTFOUND
-			       ? cli_fail(cli, KP_EINVAL,
-					  "give the node a name: --name "
-					  "\"Knutepunkt Fjell\"")
-			       : rc;
+			   ? cli_fail(cli, KP_EINVAL,
+				      "give the node a name: --name "
+				      "\"Knutepunkt Fjell\"")
+			   : rc;
 	rc = kp_store_create(cli->data, hub, json_string_value(name));
 	json_decref(name);
 	if (rc == KP_EEXIST)
@@ -48,10 +48,10 @@ static int s_init(struct cli *cli)
 		kp_store *store;
 		if ((rc = kp_store_open(cli->data, &store)))
 			return cli_store_fail(cli, rc);
-		cli_print_json(json_pack(
-			"{ssssss}", "id", hub ? hub : "central", "role",
-			hub ? "hub" : "central", "incarnation",
-			kp_store_incarnation(store)));
+		cli_print_json(json_pack("{ssssss}", "id",
+					 hub ? hub : "central", "role",
+					 hub ? "hub" : "central", "incarnation",
+					 kp_store_incarnation(store)));
 		kp_store_close(&store);
 	} else {
 		printf("created %s store '%s' in %s\n", hub ? "hub" : "central",
@@ -85,18 +85,19 @@ static int s_status(struct cli *cli)
 	if (cli->json) {
 		json_t *counts = json_object();
 		for (int i = 0; i < KP_NKINDS; i++)
-			json_object_set_new(counts, kp_kind_name(kp_kinds[i]),
-					    json_integer((json_int_t)st.counts[i]));
+			json_object_set_new(
+			    counts, kp_kind_name(kp_kinds[i]),
+			    json_integer((json_int_t)st.counts[i]));
 		cli_print_json(json_pack(
-			"{sssssssssssIsIso}", "id",
-			kp_store_is_central(cli->store) ? "central"
-							: kp_store_hub(cli->store),
-			"hub", kp_store_hub(cli->store), "name",
-			kp_store_name(cli->store), "role",
-			kp_store_is_central(cli->store) ? "central" : "hub",
-			"incarnation", kp_store_incarnation(cli->store),
-			"head_seq", (json_int_t)st.head, "acked_seq",
-			(json_int_t)0, "records", counts));
+		    "{sssssssssssIsIso}", "id",
+		    kp_store_is_central(cli->store) ? "central"
+						    : kp_store_hub(cli->store),
+		    "hub", kp_store_hub(cli->store), "name",
+		    kp_store_name(cli->store), "role",
+		    kp_store_is_central(cli->store) ? "central" : "hub",
+		    "incarnation", kp_store_incarnation(cli->store), "head_seq",
+		    (json_int_t)st.head, "acked_seq", (json_int_t)0, "records",
+		    counts));
 		return KP_OK;
 	}
 	printf("hub:          %s (%s)\n",
@@ -106,8 +107,8 @@ static int s_status(struct cli *cli)
 	printf("incarnation:  %s\n", kp_store_incarnation(cli->store));
 	printf("oplog head:   %" PRIu64 "\n", st.head);
 	static const char *const plural[KP_NKINDS] = {
-		"rooms", "bookings", "activities", "volunteers", "assignments",
-		"attendance records"};
+	    "rooms",	  "bookings",	 "activities",
+	    "volunteers", "assignments", "attendance records"};
 	printf("records:     ");
 	for (int i = 0; i < KP_NKINDS; i++)
 		printf("%s %" PRIu64 " %s", i ? "," : "", st.counts[i],
@@ -117,20 +118,19 @@ static int s_status(struct cli *cli)
 }
 
 const struct cli_command cli_node_commands[] = {
-	{"init", NULL, s_init, "hub central name",
-	 "init --data DIR (--hub ID | --central) --name NAME",
-	 "Create a new store in DIR: a district hub's with --hub (its id: "
-	 "a-z, 0-9, '-'), or the municipality's coordinator's with --central.\n"
-	 "The store gets a random incarnation id. DIR is created if missing; "
-	 "a DIR that holds a store already is left alone.\n"
-	 "Example: knute init --data /var/lib/knute --hub fjell --name "
-	 "\"Knutepunkt Fjell\"",
-	 true},
-	{"status", NULL, s_status, "",
-	 "status",
-	 "Show the hub id, incarnation, record counts per kind and the oplog "
-	 "head seq. With --json: an object with at least hub, head_seq and "
-	 "acked_seq.",
-	 false},
-	{0},
+    {"init", NULL, s_init, "hub central name",
+     "init --data DIR (--hub ID | --central) --name NAME",
+     "Create a new store in DIR: a district hub's with --hub (its id: "
+     "a-z, 0-9, '-'), or the municipality's coordinator's with --central.\n"
+     "The store gets a random incarnation id. DIR is created if missing; "
+     "a DIR that holds a store already is left alone.\n"
+     "Example: knute init --data /var/lib/knute --hub fjell --name "
+     "\"Knutepunkt Fjell\"",
+     true},
+    {"status", NULL, s_status, "", "status",
+     "Show the hub id, incarnation, record counts per kind and the oplog "
+     "head seq. With --json: an object with at least hub, head_seq and "
+     "acked_seq.",
+     false},
+    {0},
 };

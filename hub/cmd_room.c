@@ -46,8 +46,9 @@ static int s_room_opts(struct cli *cli, json_t *rec, bool creating)
 		return cli_fail(cli, KP_EINVAL,
 				"a room needs a name: --name \"Storsalen\"");
 	if (creating && !json_object_get(rec, "capacity"))
-		return cli_fail(cli, KP_EINVAL,
-				"a room needs a capacity: --capacity N (people)");
+		return cli_fail(
+		    cli, KP_EINVAL,
+		    "a room needs a capacity: --capacity N (people)");
 	return KP_OK;
 }
 
@@ -121,10 +122,9 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 			 (long long)kp_rec_int(rec, "capacity", 0));
 		cli_join(json_object_get(rec, "facilities"), facilities,
 			 sizeof facilities);
-		const char *row[] = {kp_rec_str(rec, "id", ""),
-				     kp_rec_str(rec, "name", ""), cap,
-				     kp_rec_str(rec, "open", "always"),
-				     facilities};
+		const char *row[] = {
+		    kp_rec_str(rec, "id", ""), kp_rec_str(rec, "name", ""), cap,
+		    kp_rec_str(rec, "open", "always"), facilities};
 		cli_table_row(out[2], row);
 	}
 	return KP_OK;
@@ -176,10 +176,9 @@ static int s_show(struct cli *cli)
 		size_t i;
 		json_t *c;
 		json_array_foreach(json_object_get(op.rec, "closures"), i, c)
-			printf("closed:      %s to %s %s\n",
-			       kp_rec_str(c, "from", ""),
-			       kp_rec_str(c, "to", ""),
-			       kp_rec_str(c, "reason", ""));
+		    printf("closed:      %s to %s %s\n",
+			   kp_rec_str(c, "from", ""), kp_rec_str(c, "to", ""),
+			   kp_rec_str(c, "reason", ""));
 	}
 	json_decref(op.rec);
 	return KP_OK;
@@ -189,7 +188,8 @@ static int s_update_txn(kp_txn *txn, void *arg)
 {
 	struct s_op *op = arg;
 	int rc;
-	if ((rc = s_fetch(txn, op)) || (rc = s_room_opts(op->cli, op->rec, false)) ||
+	if ((rc = s_fetch(txn, op)) ||
+	    (rc = s_room_opts(op->cli, op->rec, false)) ||
 	    (rc = s_validate(op->cli, op->rec)))
 		return rc;
 	return kp_txn_put(txn, &op->id, op->rec);
@@ -231,8 +231,8 @@ static int s_close_txn(kp_txn *txn, void *arg)
 		return cli_fail(cli, KP_EINVAL,
 				"--from and --to must be dates YYYY-MM-DD");
 	if (strcmp(from, to) > 0)
-		return cli_fail(cli, KP_EINVAL,
-				"--to %s is before --from %s", to, from);
+		return cli_fail(cli, KP_EINVAL, "--to %s is before --from %s",
+				to, from);
 	rc = cli_text(cli, "reason", KP_NAME_MAX, &reason);
 	if (rc && rc != KP_ENOTFOUND)
 		return rc;
@@ -319,28 +319,28 @@ static int s_remove(struct cli *cli)
 }
 
 const struct cli_command cli_room_commands[] = {
-	{"room", "add", s_add, "name capacity facilities open notes",
-	 "room add --name NAME --capacity N [--facilities LIST] [--open HOURS]",
-	 "Register a room; prints its id.\n"
-	 "  --facilities  comma-separated: \"projektor, kjøkken, piano\"\n"
-	 "  --open        weekly opening hours: \"mon-fri 08:00-22:00, sat "
-	 "10:00-16:00\"\n"
-	 "                (no --open: the room is open at all times)",
-	 false},
-	{"room", "list", s_list, "", "room list", "List the hub's rooms.", false},
-	{"room", "show", s_show, "", "room show ID", "Show one room.", false},
-	{"room", "update", s_update, "name capacity facilities open notes",
-	 "room update ID [--name NAME] [--capacity N] [--facilities LIST] "
-	 "[--open HOURS]",
-	 "Change a room. Bookings already made are kept as they are.", false},
-	{"room", "remove", s_remove, "", "room remove ID",
-	 "Remove a room that has no bookings left.", false},
-	{"room", "close", s_close, "from to reason",
-	 "room close ID --from DATE [--to DATE] [--reason TEXT]",
-	 "Close a room for whole days (inclusive); new bookings on those days "
-	 "are refused.",
-	 false},
-	{"room", "reopen", s_reopen, "from", "room reopen ID --from DATE",
-	 "Lift the closure that starts on DATE.", false},
-	{0},
+    {"room", "add", s_add, "name capacity facilities open notes",
+     "room add --name NAME --capacity N [--facilities LIST] [--open HOURS]",
+     "Register a room; prints its id.\n"
+     "  --facilities  comma-separated: \"projektor, kjøkken, piano\"\n"
+     "  --open        weekly opening hours: \"mon-fri 08:00-22:00, sat "
+     "10:00-16:00\"\n"
+     "                (no --open: the room is open at all times)",
+     false},
+    {"room", "list", s_list, "", "room list", "List the hub's rooms.", false},
+    {"room", "show", s_show, "", "room show ID", "Show one room.", false},
+    {"room", "update", s_update, "name capacity facilities open notes",
+     "room update ID [--name NAME] [--capacity N] [--facilities LIST] "
+     "[--open HOURS]",
+     "Change a room. Bookings already made are kept as they are.", false},
+    {"room", "remove", s_remove, "", "room remove ID",
+     "Remove a room that has no bookings left.", false},
+    {"room", "close", s_close, "from to reason",
+     "room close ID --from DATE [--to DATE] [--reason TEXT]",
+     "Close a room for whole days (inclusive); new bookings on those days "
+     "are refused.",
+     false},
+    {"room", "reopen", s_reopen, "from", "room reopen ID --from DATE",
+     "Lift the closure that starts on DATE.", false},
+    {0},
 };

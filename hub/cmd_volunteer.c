@@ -304,7 +304,8 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 	if (l->cli->json)
 		return json_array_append(l->out, rec) ? KP_ENOMEM : KP_OK;
 	cli_join(json_object_get(rec, "skills"), skills, sizeof skills);
-	cli_join(json_object_get(rec, "languages"), languages, sizeof languages);
+	cli_join(json_object_get(rec, "languages"), languages,
+		 sizeof languages);
 	if (json_is_object(p))
 		snprintf(police, sizeof police, "%s (%s)",
 			 kp_rec_str(p, "role", ""), kp_rec_str(p, "shown", ""));

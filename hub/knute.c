@@ -1,7 +1,8 @@
 /*
  * knute.c - the knute command line: main(), dispatch, help.
  *
- *   knute [--data DIR] [--json] [--tz ZONE] NOUN VERB [ARGS] [--OPTION VALUE]...
+ *   knute [--data DIR] [--json] [--tz ZONE] NOUN VERB [ARGS] [--OPTION
+ * VALUE]...
  *
  * Global options may stand anywhere; KNUTE_DATA stands in for --data.
  */
@@ -15,16 +16,31 @@
 
 /* Options that take no value; every other option takes one. */
 static const char *const s_flags[] = {
-	"json",          "help",        "weekly",          "skip-clashes",
-	"all-hubs",      "central",     "police-required", "no-police-required",
-	"include-personal", "pending",  "confirmed",       "series",
-	"consent",       "no-consent",  NULL,
+    "json",
+    "help",
+    "weekly",
+    "skip-clashes",
+    "all-hubs",
+    "central",
+    "police-required",
+    "no-police-required",
+    "include-personal",
+    "pending",
+    "confirmed",
+    "series",
+    "consent",
+    "no-consent",
+    NULL,
 };
 
 static const struct cli_command *const s_tables[] = {
-	cli_node_commands,     cli_room_commands,      cli_booking_commands,
-	cli_activity_commands, cli_volunteer_commands, cli_import_commands,
-	NULL,
+    cli_node_commands,
+    cli_room_commands,
+    cli_booking_commands,
+    cli_activity_commands,
+    cli_volunteer_commands,
+    cli_import_commands,
+    NULL,
 };
 
 static bool s_is_flag(const char *name)
@@ -140,8 +156,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nwords == 0 || (nwords == 1 && !strcmp(words[0], "help"))) {
-		s_usage(nwords ? stdout : (cli_flag(&cli, "help") ? stdout
-								   : stderr));
+		s_usage(nwords ? stdout
+			       : (cli_flag(&cli, "help") ? stdout : stderr));
 		return nwords || cli_flag(&cli, "help") ? 0 : 2;
 	}
 	if (kp_tz_set(tz ? tz : KP_TZ_DEFAULT)) {
@@ -174,14 +190,15 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < cli.nopts; i++)
 		if (!s_accepts(cli.cmd, cli.opts[i].name)) {
-			fprintf(stderr,
-				"knute: unknown option --%s for 'knute %s%s%s': "
-				"see 'knute %s%s%s --help'\n",
-				cli.opts[i].name, cli.cmd->noun,
-				cli.cmd->verb ? " " : "",
-				cli.cmd->verb ? cli.cmd->verb : "",
-				cli.cmd->noun, cli.cmd->verb ? " " : "",
-				cli.cmd->verb ? cli.cmd->verb : "");
+			fprintf(
+			    stderr,
+			    "knute: unknown option --%s for 'knute %s%s%s': "
+			    "see 'knute %s%s%s --help'\n",
+			    cli.opts[i].name, cli.cmd->noun,
+			    cli.cmd->verb ? " " : "",
+			    cli.cmd->verb ? cli.cmd->verb : "", cli.cmd->noun,
+			    cli.cmd->verb ? " " : "",
+			    cli.cmd->verb ? cli.cmd->verb : "");
 			return 2;
 		}
 	if (!cli.data || !cli.data[0]) {
@@ -192,11 +209,12 @@ int main(int argc, char **argv)
 	if (!cli.cmd->no_store) {
 		rc = kp_store_open(cli.data, &cli.store);
 		if (rc == KP_ENOINIT) {
-			fprintf(stderr,
-				"knute: %s holds no knutepunkt store: create "
-				"one with 'knute init --data %s --hub ID --name "
-				"NAME'\n",
-				cli.data, cli.data);
+			fprintf(
+			    stderr,
+			    "knute: %s holds no knutepunkt store: create "
+			    "one with 'knute init --data %s --hub ID --name "
+			    "NAME'\n",
+			    cli.data, cli.data);
 			return 1;
 		}
 		if (rc) {

@@ -98,7 +98,7 @@ int kp_series_of(const json_t *rec, struct kp_series *s, int64_t **cancelled)
 		if (!*cancelled)
 			return KP_ENOMEM;
 		json_array_foreach(list, i, item)(*cancelled)[i] =
-			json_integer_value(item);
+		    json_integer_value(item);
 		s->cancelled = *cancelled;
 		s->ncancelled = json_array_size(list);
 	}
@@ -118,8 +118,8 @@ struct s_hold {
 	const struct kp_id *owner;
 	struct s_room room;
 	struct kp_clashes *out;
-	bool apply;       /* second pass: add the slots */
-	json_t *skipped;  /* starts refused in the first pass */
+	bool apply;	 /* second pass: add the slots */
+	json_t *skipped; /* starts refused in the first pass */
 };
 
 static bool s_closed(const json_t *closures, int64_t start, int64_t end,
@@ -154,9 +154,9 @@ static void s_holder_org(kp_txn *txn, const struct kp_id *owner, char *org)
 	json_t *rec;
 	org[0] = 0;
 	if (kp_txn_get(txn, owner, &rec) == KP_OK) {
-		snprintf(org, KP_NAME_MAX + 1, "%s",
-			 kp_rec_str(rec, "org",
-				    kp_rec_str(rec, "organiser", "")));
+		snprintf(
+		    org, KP_NAME_MAX + 1, "%s",
+		    kp_rec_str(rec, "org", kp_rec_str(rec, "organiser", "")));
 		json_decref(rec);
 	}
 }
@@ -172,8 +172,8 @@ static int s_hold_one(int64_t start, int64_t end, void *arg)
 		/* Occurrences of one series that overlap each other (a
 		 * booking longer than the gap between its days) are refused
 		 * here, before the index could hold two overlapping slots. */
-		rc = kp_txn_slot_find(h->txn, h->room.id.n, start, end,
-				      &c.with);
+		rc =
+		    kp_txn_slot_find(h->txn, h->room.id.n, start, end, &c.with);
 		if (rc == KP_ECLASH) {
 			c.why = KP_CLASH_BOOKED;
 			s_holder_org(h->txn, &c.with.owner, c.with_org);
@@ -188,8 +188,8 @@ static int s_hold_one(int64_t start, int64_t end, void *arg)
 	} else if (s_closed(h->room.closures, start, end, c.reason)) {
 		c.why = KP_CLASH_CLOSED;
 	} else {
-		rc = kp_txn_slot_find(h->txn, h->room.id.n, start, end,
-				      &c.with);
+		rc =
+		    kp_txn_slot_find(h->txn, h->room.id.n, start, end, &c.with);
 		if (rc == KP_OK) {
 			h->out->booked++;
 			return KP_OK;
@@ -228,8 +228,8 @@ static int s_load_room(kp_txn *txn, const json_t *rec, struct s_room *room,
 	return KP_OK;
 }
 
-int kp_hold_room(kp_txn *txn, const struct kp_id *owner, json_t *rec,
-		 bool skip, struct kp_clashes *out)
+int kp_hold_room(kp_txn *txn, const struct kp_id *owner, json_t *rec, bool skip,
+		 struct kp_clashes *out)
 {
 	struct s_hold h = {.txn = txn, .owner = owner, .out = out};
 	struct kp_series s;
@@ -313,8 +313,8 @@ int kp_release_room(kp_txn *txn, const struct kp_id *owner, const json_t *rec)
 	return kp_release_after(txn, owner, rec, INT64_MIN);
 }
 
-int kp_release_after(kp_txn *txn, const struct kp_id *owner,
-		     const json_t *rec, int64_t from)
+int kp_release_after(kp_txn *txn, const struct kp_id *owner, const json_t *rec,
+		     int64_t from)
 {
 	struct s_release r = {.txn = txn, .owner = owner, .from = from};
 	struct kp_series s;

@@ -20,23 +20,23 @@
 /* Why one occurrence cannot have its room. */
 enum kp_clash_why {
 	KP_CLASH_BOOKED, /* another booking or activity holds the slot */
-	KP_CLASH_HOURS,  /* outside the room's opening hours */
+	KP_CLASH_HOURS,	 /* outside the room's opening hours */
 	KP_CLASH_CLOSED, /* on a closure day */
 };
 
 struct kp_clash {
-	int64_t start, end;      /* the occurrence refused */
+	int64_t start, end; /* the occurrence refused */
 	enum kp_clash_why why;
-	struct kp_slot with;     /* KP_CLASH_BOOKED: the holder */
+	struct kp_slot with;		/* KP_CLASH_BOOKED: the holder */
 	char with_org[KP_NAME_MAX + 1]; /* its organisation or organiser */
-	char reason[KP_NAME_MAX + 1];   /* KP_CLASH_CLOSED: the closure's */
+	char reason[KP_NAME_MAX + 1];	/* KP_CLASH_CLOSED: the closure's */
 };
 
 /* The clashes found by one check; free with kp_clashes_free(). */
 struct kp_clashes {
 	size_t n, cap;
 	struct kp_clash *items;
-	size_t booked;           /* occurrences that got their slot */
+	size_t booked; /* occurrences that got their slot */
 };
 
 void kp_clashes_free(struct kp_clashes *c);
@@ -56,13 +56,13 @@ int kp_series_of(const json_t *rec, struct kp_series *s, int64_t **cancelled);
  * if at least one occurrence was booked. KP_ENOTFOUND if the room does not
  * exist (out says nothing then).
  */
-int kp_hold_room(kp_txn *txn, const struct kp_id *owner, json_t *rec,
-		 bool skip, struct kp_clashes *out);
+int kp_hold_room(kp_txn *txn, const struct kp_id *owner, json_t *rec, bool skip,
+		 struct kp_clashes *out);
 /* Release the slots of every occurrence of rec (owner's). */
 int kp_release_room(kp_txn *txn, const struct kp_id *owner, const json_t *rec);
 /* Release the slots of the occurrences that start at or after from. */
-int kp_release_after(kp_txn *txn, const struct kp_id *owner,
-		     const json_t *rec, int64_t from);
+int kp_release_after(kp_txn *txn, const struct kp_id *owner, const json_t *rec,
+		     int64_t from);
 /* Release one occurrence's slot. */
 int kp_release_one(kp_txn *txn, const struct kp_id *owner, const json_t *rec,
 		   int64_t start, int64_t end);

@@ -34,7 +34,7 @@
 #include "knute/ktime.h"
 
 #define KP_MAP_INITIAL (1ULL << 30) /* 1 GiB of address space, not disk */
-#define KP_MAP_MAX (1ULL << 40)
+#define KP_MAP_MAX     (1ULL << 40)
 
 struct kp_store {
 	MDB_env *env;
@@ -51,13 +51,13 @@ struct kp_store {
 struct kp_txn {
 	kp_store *store;
 	MDB_txn *txn;
-	bool map_full;          /* a put found the map full: grow and rerun */
+	bool map_full; /* a put found the map full: grow and rerun */
 	bool head_loaded, head_dirty;
 	uint64_t head;
 	uint64_t next[KP_NKINDS]; /* 0 = not loaded */
 	bool next_dirty[KP_NKINDS];
 	int64_t now;
-	struct kp_buf buf;      /* reused for every encode */
+	struct kp_buf buf; /* reused for every encode */
 };
 
 /* True when the file system holding dir has less than 4 MiB free. */
@@ -73,7 +73,8 @@ static int s_fail(kp_store *store, int mdb_rc, const char *what)
 {
 	int code;
 	switch (mdb_rc) {
-	case MDB_NOTFOUND: return KP_ENOTFOUND;
+	case MDB_NOTFOUND:
+		return KP_ENOTFOUND;
 	case MDB_MAP_FULL:
 	case ENOSPC:
 		code = KP_EFULL;
@@ -83,22 +84,27 @@ static int s_fail(kp_store *store, int mdb_rc, const char *what)
 	case EPERM:
 		code = KP_EREADONLY;
 		break;
-	case ENOMEM: code = KP_ENOMEM; break;
+	case ENOMEM:
+		code = KP_ENOMEM;
+		break;
 	case MDB_INVALID:
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 		code = KP_ECORRUPT;
 		break;
-	case MDB_VERSION_MISMATCH: code = KP_EVERSION; break;
-	default: code = KP_EIO; break;
+	case MDB_VERSION_MISMATCH:
+		code = KP_EVERSION;
+		break;
+	default:
+		code = KP_EIO;
+		break;
 	}
 	if (code == KP_EIO && store && s_disk_nearly_full(store->dir)) {
 		/* LMDB reports a short write as EIO; a full disk is the
 		 * usual cause, and the operator's fix differs. */
 		code = KP_EFULL;
 		snprintf(store->detail, sizeof store->detail,
-			 "%s in %s: the file system is full", what,
-			 store->dir);
+			 "%s in %s: the file system is full", what, store->dir);
 		return code;
 	}
 	if (store)
@@ -167,8 +173,8 @@ static int s_env_open(kp_store *store, const char *dir)
 		if ((rc = mdb_env_create(&store->env)))
 			return s_fail(store, rc, "creating the environment");
 		mdb_env_set_maxdbs(store->env, 8);
-		rc = mdb_env_open(store->env, dir, MDB_NOTLS | MDB_RDONLY,
-				  0664);
+		rc =
+		    mdb_env_open(store->env, dir, MDB_NOTLS | MDB_RDONLY, 0664);
 		store->readonly = true;
 	}
 	if (rc)
@@ -254,7 +260,7 @@ int kp_store_create(const char *dir, const char *hub, const char *name)
 	int rc;
 
 	if (mkdir(dir, 0775) && errno != EEXIST)
-		return errno == ENOSPC ? KP_EFULL
+		return errno == ENOSPC	 ? KP_EFULL
 		       : errno == ENOENT ? KP_ENOTFOUND
 					 : KP_EREADONLY;
 	if (s_has_store(dir))
@@ -284,7 +290,8 @@ static int s_load_facts(kp_txn *t, void *arg)
 	if ((rc = kp_txn_meta_get(t, "version", version, sizeof version)) ||
 	    (rc = kp_txn_meta_get(t, "role", role, sizeof role)) ||
 	    (rc = kp_txn_meta_get(t, "hub", store->hub, sizeof store->hub)) ||
-	    (rc = kp_txn_meta_get(t, "name", store->name, sizeof store->name)) ||
+	    (rc =
+		 kp_txn_meta_get(t, "name", store->name, sizeof store->name)) ||
 	    (rc = kp_txn_meta_get(t, "incarnation", store->incarnation,
 				  sizeof store->incarnation)))
 		return rc == KP_ENOTFOUND ? KP_ENOINIT : rc;
@@ -309,8 +316,7 @@ int kp_store_open(const char *dir, kp_store **out)
 		return KP_ENOINIT;
 	if (!(store = calloc(1, sizeof *store)))
 		return KP_ENOMEM;
-	if ((rc = s_env_open(store, dir)) ||
-	    (rc = s_open_dbis(store, false)) ||
+	if ((rc = s_env_open(store, dir)) || (rc = s_open_dbis(store, false)) ||
 	    (rc = kp_store_read(store, s_load_facts, store))) {
 		s_free(store);
 		return rc;
@@ -319,13 +325,22 @@ int kp_store_open(const char *dir, kp_store **out)
 	return KP_OK;
 }
 
-const char *kp_store_hub(const kp_store *store) { return store->hub; }
-const char *kp_store_name(const kp_store *store) { return store->name; }
+const char *kp_store_hub(const kp_store *store)
+{
+	return store->hub;
+}
+const char *kp_store_name(const kp_store *store)
+{
+	return store->name;
+}
 const char *kp_store_incarnation(const kp_store *store)
 {
 	return store->incarnation;
 }
-bool kp_store_is_central(const kp_store *store) { return store->central; }
+bool kp_store_is_central(const kp_store *store)
+{
+	return store->central;
+}
 
 int kp_store_bulk(kp_store *store, bool on)
 {
@@ -381,9 +396,8 @@ static int s_grow(kp_store *store)
 	mdb_env_info(store->env, &info);
 	if (info.me_mapsize * 2 > KP_MAP_MAX)
 		return KP_EFULL;
-	return mdb_env_set_mapsize(store->env, info.me_mapsize * 2)
-		       ? KP_EFULL
-		       : KP_OK;
+	return mdb_env_set_mapsize(store->env, info.me_mapsize * 2) ? KP_EFULL
+								    : KP_OK;
 }
 
 int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
@@ -435,10 +449,13 @@ int kp_store_read(kp_store *store, kp_txn_fn fn, void *arg)
 	return rc;
 }
 
-kp_store *kp_txn_store(kp_txn *t) { return t->store; }
+kp_store *kp_txn_store(kp_txn *t)
+{
+	return t->store;
+}
 
-static int s_put(kp_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v,
-		 unsigned flags, const char *what)
+static int s_put(kp_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags,
+		 const char *what)
 {
 	int rc = mdb_put(t->txn, dbi, k, v, flags);
 	if (rc == MDB_MAP_FULL)
@@ -463,8 +480,8 @@ int kp_txn_meta_get(kp_txn *t, const char *key, char *buf, size_t len)
 
 static int s_meta_set(kp_txn *t, const char *key, const char *value)
 {
-	MDB_val k = {strlen(key), (void *)key}, v = {strlen(value),
-						       (void *)value};
+	MDB_val k = {strlen(key), (void *)key},
+		v = {strlen(value), (void *)value};
 	return s_put(t, t->store->meta, &k, &v, 0, "writing meta");
 }
 
@@ -882,9 +899,12 @@ int kp_txn_oplog_rewrite(kp_txn *t, uint64_t seq, json_t *entry)
 /* ---- slots ---- */
 
 #define SLOT_PREFIX 16 /* room (8) + start (8) */
-#define SLOT_KEY 25    /* + owner kind (1) + owner number (8) */
+#define SLOT_KEY    25 /* + owner kind (1) + owner number (8) */
 
-static uint64_t s_bias(int64_t t) { return (uint64_t)t ^ (1ULL << 63); }
+static uint64_t s_bias(int64_t t)
+{
+	return (uint64_t)t ^ (1ULL << 63);
+}
 
 static void s_slot_key(uint8_t *key, uint64_t room, const struct kp_slot *s)
 {
@@ -915,8 +935,8 @@ int kp_txn_slot_del(kp_txn *t, uint64_t room, const struct kp_slot *slot)
 	return rc ? s_fail(t->store, rc, "writing the room index") : KP_OK;
 }
 
-static void s_slot_from(const MDB_val *k, const MDB_val *v,
-			const char *hub, struct kp_slot *slot)
+static void s_slot_from(const MDB_val *k, const MDB_val *v, const char *hub,
+			struct kp_slot *slot)
 {
 	const uint8_t *key = k->mv_data;
 	memset(slot, 0, sizeof *slot);

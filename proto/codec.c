@@ -125,7 +125,8 @@ static json_t *s_unpack(const msgpack_object *o, int depth)
 		if (!a)
 			return NULL;
 		for (uint32_t i = 0; i < o->via.array.size; i++) {
-			json_t *item = s_unpack(&o->via.array.ptr[i], depth + 1);
+			json_t *item =
+			    s_unpack(&o->via.array.ptr[i], depth + 1);
 			if (!item || json_array_append_new(a, item)) {
 				json_decref(a);
 				return NULL;
@@ -249,7 +250,7 @@ int kp_codec_decode(const void *data, size_t len, json_t **out)
 	off = 0;
 	msgpack_unpacked_init(&result);
 	if (msgpack_unpack_next(&result, data, len, &off) ==
-		    MSGPACK_UNPACK_SUCCESS &&
+		MSGPACK_UNPACK_SUCCESS &&
 	    off == len) {
 		*out = s_unpack(&result.data, 0);
 		if (*out)

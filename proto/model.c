@@ -15,12 +15,13 @@
 #include "knute/error.h"
 #include "knute/ktime.h"
 
-const char kp_kinds[] = {KP_ROOM,      KP_BOOKING,    KP_ACTIVITY,
-			 KP_VOLUNTEER, KP_ASSIGNMENT, KP_ATTENDANCE, 0};
+const char kp_kinds[] = {
+    KP_ROOM,	   KP_BOOKING, KP_ACTIVITY, KP_VOLUNTEER, KP_ASSIGNMENT,
+    KP_ATTENDANCE, 0};
 
-const char *const kp_categories[] = {"leksehjelp", "språkkafé",    "møteplass",
-				     "ungdomsklubb", "trening",   "kultur",
-				     "annet",        NULL};
+const char *const kp_categories[] = {"leksehjelp",   "språkkafé", "møteplass",
+				     "ungdomsklubb", "trening",	  "kultur",
+				     "annet",	     NULL};
 const char *const kp_targets[] = {"barn",  "ungdom", "voksne",
 				  "eldre", "alle",   NULL};
 const char *const kp_booking_states[] = {"confirmed", "pending", "cancelled",
@@ -28,18 +29,24 @@ const char *const kp_booking_states[] = {"confirmed", "pending", "cancelled",
 const char *const kp_attendance_states[] = {"present", "no-show", "excused",
 					    NULL};
 static const char *const s_activity_states[] = {"active", "cancelled", NULL};
-const char *const kp_personal_fields[] = {"name",  "phone",  "email",
+const char *const kp_personal_fields[] = {"name",	"phone",  "email",
 					  "birth_year", "police", NULL};
 
 const char *kp_kind_name(char kind)
 {
 	switch (kind) {
-	case KP_ROOM: return "room";
-	case KP_BOOKING: return "booking";
-	case KP_ACTIVITY: return "activity";
-	case KP_VOLUNTEER: return "volunteer";
-	case KP_ASSIGNMENT: return "assignment";
-	case KP_ATTENDANCE: return "attendance";
+	case KP_ROOM:
+		return "room";
+	case KP_BOOKING:
+		return "booking";
+	case KP_ACTIVITY:
+		return "activity";
+	case KP_VOLUNTEER:
+		return "volunteer";
+	case KP_ASSIGNMENT:
+		return "assignment";
+	case KP_ATTENDANCE:
+		return "attendance";
 	}
 	return NULL;
 }
@@ -157,15 +164,15 @@ int kp_key_id(const void *key, size_t len, struct kp_id *id)
 /* ---- schema ---- */
 
 enum s_type {
-	S_TEXT,     /* string up to max bytes */
-	S_INT,      /* integer from min to max */
+	S_TEXT, /* string up to max bytes */
+	S_INT,	/* integer from min to max */
 	S_BOOL,
-	S_ENUM,     /* string from a list */
-	S_LIST,     /* array of up to KP_LIST_MAX strings of max bytes */
-	S_DATE,     /* "YYYY-MM-DD" */
-	S_WEEK,     /* weekly hours spec */
-	S_DAYS,     /* "tue,thu" */
-	S_REF,      /* an id of kind ref */
+	S_ENUM,	    /* string from a list */
+	S_LIST,	    /* array of up to KP_LIST_MAX strings of max bytes */
+	S_DATE,	    /* "YYYY-MM-DD" */
+	S_WEEK,	    /* weekly hours spec */
+	S_DAYS,	    /* "tue,thu" */
+	S_REF,	    /* an id of kind ref */
 	S_INSTANTS, /* array of integers (cancelled occurrences) */
 	S_CLOSURES, /* array of {from, to, reason} */
 	S_POLICE,   /* {role, shown} */
@@ -178,98 +185,125 @@ struct s_field {
 	bool required;
 	int64_t min, max;
 	const char *const *choices; /* S_ENUM */
-	char ref;                   /* S_REF */
+	char ref;		    /* S_REF */
 };
 
-#define TEXT(n, req, max) {n, S_TEXT, req, 0, max, NULL, 0}
-#define INT(n, req, lo, hi) {n, S_INT, req, lo, hi, NULL, 0}
-#define BOOL(n) {n, S_BOOL, false, 0, 0, NULL, 0}
-#define ENUM(n, req, list) {n, S_ENUM, req, 0, 0, list, 0}
-#define LIST(n) {n, S_LIST, false, 0, 100, NULL, 0}
-#define REF(n, req, kind) {n, S_REF, req, 0, 0, NULL, kind}
-#define OF(n, t) {n, t, false, 0, 0, NULL, 0}
+#define TEXT(n, req, max)                                                      \
+	{                                                                      \
+		n, S_TEXT, req, 0, max, NULL, 0                                \
+	}
+#define INT(n, req, lo, hi)                                                    \
+	{                                                                      \
+		n, S_INT, req, lo, hi, NULL, 0                                 \
+	}
+#define BOOL(n)                                                                \
+	{                                                                      \
+		n, S_BOOL, false, 0, 0, NULL, 0                                \
+	}
+#define ENUM(n, req, list)                                                     \
+	{                                                                      \
+		n, S_ENUM, req, 0, 0, list, 0                                  \
+	}
+#define LIST(n)                                                                \
+	{                                                                      \
+		n, S_LIST, false, 0, 100, NULL, 0                              \
+	}
+#define REF(n, req, kind)                                                      \
+	{                                                                      \
+		n, S_REF, req, 0, 0, NULL, kind                                \
+	}
+#define OF(n, t)                                                               \
+	{                                                                      \
+		n, t, false, 0, 0, NULL, 0                                     \
+	}
 /* Instants from 1970 to 2200 are all a hub will ever book. */
 #define INSTANT(n, req) INT(n, req, 0, 7258118400LL)
 
-#define SERIES_FIELDS                                                       \
-	INSTANT("start", true), INSTANT("end", true), BOOL("weekly"),       \
-		OF("days", S_DAYS), OF("until", S_DATE),                    \
-		OF("cancelled", S_INSTANTS)
+#define SERIES_FIELDS                                                          \
+	INSTANT("start", true), INSTANT("end", true), BOOL("weekly"),          \
+	    OF("days", S_DAYS), OF("until", S_DATE),                           \
+	    OF("cancelled", S_INSTANTS)
 
 static const struct s_field s_room[] = {
-	TEXT("name", true, KP_NAME_MAX),
-	INT("capacity", true, 0, 100000),
-	LIST("facilities"),
-	OF("open", S_WEEK),
-	OF("closures", S_CLOSURES),
-	TEXT("notes", false, KP_TEXT_MAX),
-	{0},
+    TEXT("name", true, KP_NAME_MAX),
+    INT("capacity", true, 0, 100000),
+    LIST("facilities"),
+    OF("open", S_WEEK),
+    OF("closures", S_CLOSURES),
+    TEXT("notes", false, KP_TEXT_MAX),
+    {0},
 };
 
 static const struct s_field s_booking[] = {
-	REF("room", true, KP_ROOM),
-	TEXT("org", true, KP_NAME_MAX),
-	TEXT("contact", false, KP_NAME_MAX),
-	TEXT("purpose", false, KP_TEXT_MAX),
-	ENUM("status", true, kp_booking_states),
-	REF("activity", false, KP_ACTIVITY),
-	SERIES_FIELDS,
-	{0},
+    REF("room", true, KP_ROOM),
+    TEXT("org", true, KP_NAME_MAX),
+    TEXT("contact", false, KP_NAME_MAX),
+    TEXT("purpose", false, KP_TEXT_MAX),
+    ENUM("status", true, kp_booking_states),
+    REF("activity", false, KP_ACTIVITY),
+    SERIES_FIELDS,
+    {0},
 };
 
 static const struct s_field s_activity[] = {
-	TEXT("title", true, KP_NAME_MAX),
-	TEXT("organiser", true, KP_NAME_MAX),
-	ENUM("category", true, kp_categories),
-	ENUM("target", true, kp_targets),
-	REF("room", false, KP_ROOM),
-	INT("volunteers_needed", false, 0, 1000),
-	LIST("skills"),
-	BOOL("police_required"),
-	ENUM("status", false, s_activity_states),
-	TEXT("description", false, KP_TEXT_MAX),
-	SERIES_FIELDS,
-	{0},
+    TEXT("title", true, KP_NAME_MAX),
+    TEXT("organiser", true, KP_NAME_MAX),
+    ENUM("category", true, kp_categories),
+    ENUM("target", true, kp_targets),
+    REF("room", false, KP_ROOM),
+    INT("volunteers_needed", false, 0, 1000),
+    LIST("skills"),
+    BOOL("police_required"),
+    ENUM("status", false, s_activity_states),
+    TEXT("description", false, KP_TEXT_MAX),
+    SERIES_FIELDS,
+    {0},
 };
 
 static const struct s_field s_volunteer[] = {
-	TEXT("name", true, KP_NAME_MAX),
-	TEXT("phone", false, 40),
-	TEXT("email", false, KP_NAME_MAX),
-	INT("birth_year", false, 1900, 2100),
-	TEXT("org", false, KP_NAME_MAX),
-	LIST("skills"),
-	LIST("languages"),
-	OF("availability", S_WEEK),
-	OF("police", S_POLICE),
-	OF("consent", S_CONSENT),
-	{0},
+    TEXT("name", true, KP_NAME_MAX),
+    TEXT("phone", false, 40),
+    TEXT("email", false, KP_NAME_MAX),
+    INT("birth_year", false, 1900, 2100),
+    TEXT("org", false, KP_NAME_MAX),
+    LIST("skills"),
+    LIST("languages"),
+    OF("availability", S_WEEK),
+    OF("police", S_POLICE),
+    OF("consent", S_CONSENT),
+    {0},
 };
 
 static const struct s_field s_assignment[] = {
-	REF("volunteer", true, KP_VOLUNTEER),
-	REF("activity", true, KP_ACTIVITY),
-	INSTANT("occurrence", false),
-	{0},
+    REF("volunteer", true, KP_VOLUNTEER),
+    REF("activity", true, KP_ACTIVITY),
+    INSTANT("occurrence", false),
+    {0},
 };
 
 static const struct s_field s_attendance[] = {
-	REF("volunteer", true, KP_VOLUNTEER),
-	REF("activity", true, KP_ACTIVITY),
-	INSTANT("occurrence", true),
-	ENUM("status", true, kp_attendance_states),
-	{0},
+    REF("volunteer", true, KP_VOLUNTEER),
+    REF("activity", true, KP_ACTIVITY),
+    INSTANT("occurrence", true),
+    ENUM("status", true, kp_attendance_states),
+    {0},
 };
 
 static const struct s_field *s_schema(char kind)
 {
 	switch (kind) {
-	case KP_ROOM: return s_room;
-	case KP_BOOKING: return s_booking;
-	case KP_ACTIVITY: return s_activity;
-	case KP_VOLUNTEER: return s_volunteer;
-	case KP_ASSIGNMENT: return s_assignment;
-	case KP_ATTENDANCE: return s_attendance;
+	case KP_ROOM:
+		return s_room;
+	case KP_BOOKING:
+		return s_booking;
+	case KP_ACTIVITY:
+		return s_activity;
+	case KP_VOLUNTEER:
+		return s_volunteer;
+	case KP_ASSIGNMENT:
+		return s_assignment;
+	case KP_ATTENDANCE:
+		return s_attendance;
 	}
 	return NULL;
 }
@@ -325,8 +359,8 @@ static int s_check(const struct s_field *f, const json_t *v, char *err)
 		json_t *item;
 		bool ok = json_is_array(v) && json_array_size(v) <= KP_LIST_MAX;
 		json_array_foreach(v, i, item) ok =
-			ok && s_text_ok(item, (size_t)f->max) &&
-			json_string_length(item) > 0;
+		    ok && s_text_ok(item, (size_t)f->max) &&
+		    json_string_length(item) > 0;
 		if (ok)
 			return KP_OK;
 		snprintf(why, sizeof why,
@@ -373,8 +407,8 @@ static int s_check(const struct s_field *f, const json_t *v, char *err)
 	case S_INSTANTS: {
 		size_t i;
 		json_t *item;
-		bool ok = json_is_array(v) &&
-			  json_array_size(v) <= KP_SERIES_MAX;
+		bool ok =
+		    json_is_array(v) && json_array_size(v) <= KP_SERIES_MAX;
 		json_array_foreach(v, i, item) ok = ok && json_is_integer(item);
 		if (ok)
 			return KP_OK;
@@ -386,14 +420,13 @@ static int s_check(const struct s_field *f, const json_t *v, char *err)
 		json_t *item;
 		bool ok = json_is_array(v) && json_array_size(v) <= 500;
 		json_array_foreach(v, i, item) ok =
-			ok && json_is_object(item) &&
-			s_date_ok(json_object_get(item, "from")) &&
-			s_date_ok(json_object_get(item, "to")) &&
-			strcmp(kp_rec_str(item, "from", ""),
-			       kp_rec_str(item, "to", "")) <= 0 &&
-			(!json_object_get(item, "reason") ||
-			 s_text_ok(json_object_get(item, "reason"),
-				   KP_NAME_MAX));
+		    ok && json_is_object(item) &&
+		    s_date_ok(json_object_get(item, "from")) &&
+		    s_date_ok(json_object_get(item, "to")) &&
+		    strcmp(kp_rec_str(item, "from", ""),
+			   kp_rec_str(item, "to", "")) <= 0 &&
+		    (!json_object_get(item, "reason") ||
+		     s_text_ok(json_object_get(item, "reason"), KP_NAME_MAX));
 		if (ok)
 			return KP_OK;
 		snprintf(why, sizeof why,
@@ -467,7 +500,8 @@ int kp_model_validate(char kind, const json_t *rec, char *err)
 		snprintf(err, KP_ERR_MAX, "the end must be after the start");
 		return KP_EINVAL;
 	}
-	if (kp_rec_bool(rec, "weekly", false) && !json_object_get(rec, "until")) {
+	if (kp_rec_bool(rec, "weekly", false) &&
+	    !json_object_get(rec, "until")) {
 		snprintf(err, KP_ERR_MAX,
 			 "a weekly series needs an end date: give --until "
 			 "YYYY-MM-DD");

@@ -22,12 +22,12 @@
 #include <stdint.h>
 
 #define KP_HUB_ID_MAX 32   /* bytes in a hub id: a-z, 0-9 and '-' */
-#define KP_NAME_MAX 200    /* bytes in a name, title or organisation */
-#define KP_TEXT_MAX 2000   /* bytes in a free-text field */
-#define KP_LIST_MAX 50     /* items in a list field (skills, languages) */
-#define KP_ID_STRLEN 64    /* room for any formatted id, with NUL */
-#define KP_KEY_MAX (KP_HUB_ID_MAX + 1 + 1 + 8)
-#define KP_ERR_MAX 512     /* room for a validation message */
+#define KP_NAME_MAX   200  /* bytes in a name, title or organisation */
+#define KP_TEXT_MAX   2000 /* bytes in a free-text field */
+#define KP_LIST_MAX   50   /* items in a list field (skills, languages) */
+#define KP_ID_STRLEN  64   /* room for any formatted id, with NUL */
+#define KP_KEY_MAX    (KP_HUB_ID_MAX + 1 + 1 + 8)
+#define KP_ERR_MAX    512 /* room for a validation message */
 
 enum kp_kind {
 	KP_ROOM = 'r',

@@ -10,19 +10,19 @@
 
 enum kp_error {
 	KP_OK = 0,
-	KP_EINVAL = -1,     /* bad input: the caller's message says which */
-	KP_ENOTFOUND = -2,  /* no such record or key */
-	KP_ECLASH = -3,     /* a booking overlaps another, or the room is shut */
-	KP_ENOMEM = -4,     /* out of memory */
-	KP_EIO = -5,        /* disk or file system failure */
-	KP_EFULL = -6,      /* the store's map or the disk is full */
-	KP_EREADONLY = -7,  /* the data directory cannot be written */
-	KP_ENOINIT = -8,    /* the data directory holds no knutepunkt store */
-	KP_EEXIST = -9,     /* the thing to create exists already */
-	KP_ECORRUPT = -10,  /* stored or received bytes do not decode */
-	KP_EPOLICE = -11,   /* police certificate required but not shown */
-	KP_EBUSY = -12,     /* the store is locked or in use */
-	KP_EVERSION = -13,  /* store or protocol version not understood */
+	KP_EINVAL = -1,	   /* bad input: the caller's message says which */
+	KP_ENOTFOUND = -2, /* no such record or key */
+	KP_ECLASH = -3,	   /* a booking overlaps another, or the room is shut */
+	KP_ENOMEM = -4,	   /* out of memory */
+	KP_EIO = -5,	   /* disk or file system failure */
+	KP_EFULL = -6,	   /* the store's map or the disk is full */
+	KP_EREADONLY = -7, /* the data directory cannot be written */
+	KP_ENOINIT = -8,   /* the data directory holds no knutepunkt store */
+	KP_EEXIST = -9,	   /* the thing to create exists already */
+	KP_ECORRUPT = -10, /* stored or received bytes do not decode */
+	KP_EPOLICE = -11,  /* police certificate required but not shown */
+	KP_EBUSY = -12,	   /* the store is locked or in use */
+	KP_EVERSION = -13, /* store or protocol version not understood */
 	KP_EINTERNAL = -14, /* a bug of ours */
 };
 

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KP_TZ_DEFAULT "Europe/Oslo"
+#define KP_TZ_DEFAULT	  "Europe/Oslo"
 #define KP_WEEK_MAX_SPANS 64   /* spans in one weekly-hours spec */
-#define KP_SERIES_MAX 1000     /* occurrences in one recurring series */
-#define KP_TIME_STRLEN 32      /* room for any formatted time, with NUL */
+#define KP_SERIES_MAX	  1000 /* occurrences in one recurring series */
+#define KP_TIME_STRLEN	  32   /* room for any formatted time, with NUL */
 
 /* Use zone (an IANA name such as "Europe/Oslo") for all local time.
  * KP_EINVAL when the system has no such zone. */
@@ -74,9 +74,9 @@ void kp_days_format(uint8_t mask, char *buf);
  * day. An empty spec has no spans.
  */
 struct kp_span {
-	uint8_t weekday;     /* 0 = Monday */
-	uint16_t from_min;   /* minute of the day, 0..1439 */
-	uint16_t to_min;     /* minute of the day, from_min+1..1440 */
+	uint8_t weekday;   /* 0 = Monday */
+	uint16_t from_min; /* minute of the day, 0..1439 */
+	uint16_t to_min;   /* minute of the day, from_min+1..1440 */
 };
 
 struct kp_week {
@@ -106,12 +106,12 @@ bool kp_week_covers(const struct kp_week *week, int64_t start, int64_t end);
  * whose start instant is in cancelled are left out.
  */
 struct kp_series {
-	int64_t start;              /* first occurrence, UTC */
-	int64_t end;                /* its end, UTC; end > start */
+	int64_t start; /* first occurrence, UTC */
+	int64_t end;   /* its end, UTC; end > start */
 	bool weekly;
-	uint8_t days_mask;          /* bit 0 = Monday; 0 = weekday of start */
+	uint8_t days_mask; /* bit 0 = Monday; 0 = weekday of start */
 	int until_year, until_month, until_day; /* inclusive; weekly only */
-	const int64_t *cancelled;   /* occurrence starts to leave out */
+	const int64_t *cancelled; /* occurrence starts to leave out */
 	size_t ncancelled;
 };
 

@@ -25,7 +25,7 @@
 
 #include "model.h"
 
-#define KP_STORE_VERSION 1
+#define KP_STORE_VERSION   1
 #define KP_INCARNATION_LEN 32 /* hex digits */
 
 typedef struct kp_store kp_store;

@@ -39,13 +39,13 @@
 #include "knute/store.h"
 #include "rules.h"
 
-#define HUB "fjell"
-#define BOOKING_ROOMS 100  /* rooms that take the single bookings */
+#define HUB	       "fjell"
+#define BOOKING_ROOMS  100 /* rooms that take the single bookings */
 #define ACTIVITY_ROOMS 20  /* rooms that take the weekly activities */
-#define FIRST_HOUR 8       /* slots are hourly from 08:00 ... */
-#define HOURS_A_DAY 14     /* ... to 22:00 */
+#define FIRST_HOUR     8   /* slots are hourly from 08:00 ... */
+#define HOURS_A_DAY    14  /* ... to 22:00 */
 #define ACTIVITY_WEEKS 4   /* occurrences of each weekly activity */
-#define MAX_ROUNDS 99
+#define MAX_ROUNDS     99
 
 struct opts {
 	const char *dir;
@@ -112,31 +112,38 @@ static int64_t s_local(int64_t day, int hour)
 /* ---- (c) the import file ---- */
 
 static const char *const s_orgs[] = {
-	"Røde Kors",     "Frivilligsentralen Drammen", "Kirkens Bymisjon",
-	"Blå Kors",      "Fjell Idrettslag",           "Åssiden Skolekorps",
-	"Konnerud Sanitetsforening", "Strømsø Velforening",
+    "Røde Kors",
+    "Frivilligsentralen Drammen",
+    "Kirkens Bymisjon",
+    "Blå Kors",
+    "Fjell Idrettslag",
+    "Åssiden Skolekorps",
+    "Konnerud Sanitetsforening",
+    "Strømsø Velforening",
 };
 #define NORGS (sizeof s_orgs / sizeof *s_orgs)
 
 static const char *const s_titles[][4] = {
-	{"Leksehjelp for 5.-7. trinn", "leksehjelp", "barn", "norsk,matte"},
-	{"Språkkafé på norsk", "språkkafé", "voksne", "norsk"},
-	{"Møteplass for seniorer", "møteplass", "eldre", ""},
-	{"Ungdomsklubben", "ungdomsklubb", "ungdom", "førstehjelp"},
-	{"Trim for alle", "trening", "alle", ""},
+    {"Leksehjelp for 5.-7. trinn", "leksehjelp", "barn", "norsk,matte"},
+    {"Språkkafé på norsk", "språkkafé", "voksne", "norsk"},
+    {"Møteplass for seniorer", "møteplass", "eldre", ""},
+    {"Ungdomsklubben", "ungdomsklubb", "ungdom", "førstehjelp"},
+    {"Trim for alle", "trening", "alle", ""},
 };
 #define NTITLES (sizeof s_titles / sizeof *s_titles)
 
 static void s_gen_rooms(FILE *f)
 {
 	for (int r = 1; r <= BOOKING_ROOMS + ACTIVITY_ROOMS; r++)
-		fprintf(f,
-			"{\"id\":\"" HUB ":r%d\",\"kind\":\"room\",\"hub\":\"" HUB
-			"\",\"name\":\"%s %d\",\"capacity\":%d,"
-			"\"facilities\":[\"projektor\",\"kjøkken\"],"
-			"\"open\":\"mon-sun 08:00-22:00\"}\n",
-			r, r <= BOOKING_ROOMS ? "Fjell skole, rom" : "Aktivitetssal",
-			r, 10 + r % 60);
+		fprintf(
+		    f,
+		    "{\"id\":\"" HUB ":r%d\",\"kind\":\"room\",\"hub\":\"" HUB
+		    "\",\"name\":\"%s %d\",\"capacity\":%d,"
+		    "\"facilities\":[\"projektor\",\"kjøkken\"],"
+		    "\"open\":\"mon-sun 08:00-22:00\"}\n",
+		    r,
+		    r <= BOOKING_ROOMS ? "Fjell skole, rom" : "Aktivitetssal",
+		    r, 10 + r % 60);
 }
 
 /* Booking number k (from 0) takes the k-th free hour of its room. */
@@ -150,8 +157,8 @@ static void s_gen_booking(FILE *f, long k)
 		"{\"id\":\"" HUB ":b%ld\",\"kind\":\"booking\",\"hub\":\"" HUB
 		"\",\"room\":\"" HUB ":r%ld\",\"org\":\"%s\",\"contact\":"
 		"\"Kari Nordmann\",\"purpose\":\"Styremøte og dugnad\","
-		"\"status\":\"confirmed\",\"start\":%" PRId64 ",\"end\":%" PRId64
-		"}\n",
+		"\"status\":\"confirmed\",\"start\":%" PRId64
+		",\"end\":%" PRId64 "}\n",
 		k + 1, room + 1, s_orgs[k % NORGS], start,
 		s_local(day, hour + 1));
 }
@@ -162,7 +169,8 @@ static void s_gen_activity(FILE *f, long j)
 {
 	long room = j % ACTIVITY_ROOMS, idx = j / ACTIVITY_ROOMS;
 	long block = idx / (7 * HOURS_A_DAY), slot = idx % (7 * HOURS_A_DAY);
-	int64_t day = BASE_DAY + block * ACTIVITY_WEEKS * 7 + slot / HOURS_A_DAY;
+	int64_t day =
+	    BASE_DAY + block * ACTIVITY_WEEKS * 7 + slot / HOURS_A_DAY;
 	int hour = FIRST_HOUR + (int)(slot % HOURS_A_DAY);
 	const char *const *t = s_titles[j % NTITLES];
 	int y, m, d;
@@ -179,17 +187,19 @@ static void s_gen_activity(FILE *f, long j)
 			snprintf(skills, sizeof skills, ",\"skills\":[\"%s\"]",
 				 t[3]);
 	}
-	fprintf(f,
-		"{\"id\":\"" HUB ":a%ld\",\"kind\":\"activity\",\"hub\":\"" HUB
-		"\",\"title\":\"%s\",\"organiser\":\"%s\",\"category\":\"%s\","
-		"\"target\":\"%s\",\"room\":\"" HUB ":r%ld\",\"weekly\":true,"
-		"\"days\":\"%s\",\"until\":\"%04d-%02d-%02d\",\"start\":%" PRId64
-		",\"end\":%" PRId64
-		",\"volunteers_needed\":%ld%s,\"police_required\":%s}\n",
-		j + 1, t[0], s_orgs[j % NORGS], t[1], t[2],
-		BOOKING_ROOMS + room + 1, kp_weekday_name((int)(slot / HOURS_A_DAY)),
-		y, m, d, s_local(day, hour), s_local(day, hour + 1), 1 + j % 4,
-		skills, j % 2 ? "true" : "false");
+	fprintf(
+	    f,
+	    "{\"id\":\"" HUB ":a%ld\",\"kind\":\"activity\",\"hub\":\"" HUB
+	    "\",\"title\":\"%s\",\"organiser\":\"%s\",\"category\":\"%s\","
+	    "\"target\":\"%s\",\"room\":\"" HUB ":r%ld\",\"weekly\":true,"
+	    "\"days\":\"%s\",\"until\":\"%04d-%02d-%02d\",\"start\":%" PRId64
+	    ",\"end\":%" PRId64
+	    ",\"volunteers_needed\":%ld%s,\"police_required\":%s}\n",
+	    j + 1, t[0], s_orgs[j % NORGS], t[1], t[2],
+	    BOOKING_ROOMS + room + 1,
+	    kp_weekday_name((int)(slot / HOURS_A_DAY)), y, m, d,
+	    s_local(day, hour), s_local(day, hour + 1), 1 + j % 4, skills,
+	    j % 2 ? "true" : "false");
 }
 
 /* Write the import file: the rooms first, then bookings with every tenth
@@ -237,7 +247,8 @@ static double s_run(char *const argv[])
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "bench_store: '%s %s %s %s' failed (status %d)\n",
+		fprintf(stderr,
+			"bench_store: '%s %s %s %s' failed (status %d)\n",
 			argv[0], argv[1], argv[2], argv[3],
 			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return -1;
@@ -247,8 +258,15 @@ static double s_run(char *const argv[])
 
 static int s_init_store(const struct opts *o, const char *dir)
 {
-	char *argv[] = {(char *)o->knute, "init", "--data", (char *)dir,
-			"--hub", HUB, "--name", "Knutepunkt Fjell", NULL};
+	char *argv[] = {(char *)o->knute,
+			"init",
+			"--data",
+			(char *)dir,
+			"--hub",
+			HUB,
+			"--name",
+			"Knutepunkt Fjell",
+			NULL};
 	return s_run(argv) < 0 ? -1 : 0;
 }
 
@@ -284,9 +302,9 @@ static int s_rooms_txn(kp_txn *txn, void *arg)
 	(void)arg;
 	for (int r = 0; r < 10; r++) {
 		struct kp_id id;
-		json_t *room = json_pack("{sssiss}", "name", "Storsalen",
-					 "capacity", 80, "open",
-					 "mon-sun 08:00-22:00");
+		json_t *room =
+		    json_pack("{sssiss}", "name", "Storsalen", "capacity", 80,
+			      "open", "mon-sun 08:00-22:00");
 		int rc = room ? kp_txn_new_id(txn, KP_ROOM, &id) : KP_ENOMEM;
 		if (rc == KP_OK)
 			rc = kp_txn_put(txn, &id, room);
@@ -433,8 +451,11 @@ static int s_opts(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.dir = getenv("TMPDIR"), .records = 1000000,
-			 .writes = 500, .rounds = 5, .bulk_rounds = 1};
+	struct opts o = {.dir = getenv("TMPDIR"),
+			 .records = 1000000,
+			 .writes = 500,
+			 .rounds = 5,
+			 .bulk_rounds = 1};
 	char tmpl[4096], path[4200], knute[4200], data[4200];
 	double booking[MAX_ROUNDS], raw[MAX_ROUNDS], bulk[MAX_ROUNDS];
 	long next_booking = 0, next_raw = 0;
@@ -458,16 +479,18 @@ int main(int argc, char **argv)
 		o.knute = knute;
 	}
 	if (access(o.knute, X_OK)) {
-		fprintf(stderr, "bench_store: no knute program at %s: give "
-				"--knute PATH (build it with make)\n",
+		fprintf(stderr,
+			"bench_store: no knute program at %s: give "
+			"--knute PATH (build it with make)\n",
 			o.knute);
 		return 1;
 	}
 	snprintf(tmpl, sizeof tmpl, "%s/knute-bench-XXXXXX",
 		 o.dir && o.dir[0] ? o.dir : "/tmp");
 	if (!mkdtemp(tmpl)) {
-		fprintf(stderr, "bench_store: cannot make a directory in %s: "
-				"%s\n",
+		fprintf(stderr,
+			"bench_store: cannot make a directory in %s: "
+			"%s\n",
 			o.dir ? o.dir : "/tmp", strerror(errno));
 		return 1;
 	}
@@ -513,7 +536,7 @@ int main(int argc, char **argv)
 		double t;
 		snprintf(data, sizeof data, "%s/bulk%ld", tmpl, r);
 		char *argv_import[] = {(char *)o.knute, "--data", data,
-				       "import", path, NULL};
+				       "import",	path,	  NULL};
 		if (s_init_store(&o, data) || (t = s_run(argv_import)) < 0)
 			goto out;
 		bulk[r] = (double)o.records / t;
@@ -526,13 +549,13 @@ int main(int argc, char **argv)
 		double ratio = w / b; /* cost of a booking / cost of a commit */
 		if (o.json) {
 			json_t *out = json_pack(
-				"{sisisisfsisisiss}", "booking_writes_per_s",
-				(int)(b + 0.5), "raw_lmdb_commits_per_s",
-				(int)(w + 0.5), "bulk_inserts_per_s",
-				(int)(k + 0.5), "booking_cost_ratio", ratio,
-				"bulk_records", (int)o.records, "single_writes",
-				(int)o.writes, "rounds", (int)o.rounds, "dir",
-				tmpl);
+			    "{sisisisfsisisiss}", "booking_writes_per_s",
+			    (int)(b + 0.5), "raw_lmdb_commits_per_s",
+			    (int)(w + 0.5), "bulk_inserts_per_s",
+			    (int)(k + 0.5), "booking_cost_ratio", ratio,
+			    "bulk_records", (int)o.records, "single_writes",
+			    (int)o.writes, "rounds", (int)o.rounds, "dir",
+			    tmpl);
 			char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
 			if (!text) {
 				json_decref(out);
