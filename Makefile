@@ -13,7 +13,7 @@ PKGS = libzmq msgpack jansson libsodium
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
-	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Iinclude -Iproto -Ihub
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Iinclude -Iproto -Ihub -Icentral
 LDLIBS = -llmdb -lmsgpackc -ljansson -lzmq -lsodium -lm
 
 ifeq ($(SAN),1)
@@ -29,16 +29,20 @@ BIN ?= bin
 
 LIB_SRC = $(wildcard lib/*.c) $(wildcard proto/*.c)
 HUB_LIB_SRC = $(filter-out hub/knute.c hub/knute-hub.c,$(wildcard hub/*.c))
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(HUB_LIB_SRC:%.c=$(BUILD)/%.o)
+CENTRAL_LIB_SRC = $(filter-out central/knute-central.c,$(wildcard central/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(HUB_LIB_SRC:%.c=$(BUILD)/%.o) \
+	$(CENTRAL_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
-HEADERS = $(wildcard include/knute/*.h) $(wildcard proto/*.h) $(wildcard hub/*.h)
+HEADERS = $(wildcard include/knute/*.h) $(wildcard proto/*.h) $(wildcard hub/*.h) $(wildcard central/*.h)
 
 DEPS_STAMP = build/.deps-ok
 
-all: $(BIN)/knute $(TOOL_BIN)
+PROGRAMS = $(BIN)/knute $(BIN)/knute-hub $(BIN)/knute-central
+
+all: $(PROGRAMS) $(TOOL_BIN)
 
 # A new machine needs no manual step: install what is missing, once.
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -57,6 +61,14 @@ $(BIN)/knute: $(BUILD)/hub/knute.o $(BUILD)/libknute.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/knute-hub: $(BUILD)/hub/knute-hub.o $(BUILD)/libknute.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/knute-central: $(BUILD)/central/knute-central.o $(BUILD)/libknute.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/%: $(BUILD)/tests/tools/%.o $(BUILD)/libknute.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -70,7 +82,7 @@ test: bin-fresh $(UNIT_BIN)
 
 # bin/ holds one build at a time; switching SAN on or off relinks it.
 bin-fresh:
-	@if [ -f $(BIN)/.build ] && [ "$$(cat $(BIN)/.build)" != "$(BUILD)" ]; then rm -f $(BIN)/knute $(TOOL_BIN); fi
+	@if [ -f $(BIN)/.build ] && [ "$$(cat $(BIN)/.build)" != "$(BUILD)" ]; then rm -f $(PROGRAMS) $(TOOL_BIN); fi
 	@$(MAKE) --no-print-directory all SAN=$(SAN) BUILD=$(BUILD) BIN=$(BIN)
 	@echo $(BUILD) > $(BIN)/.build
 
@@ -82,7 +94,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 bin/knute $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/knute bin/knute-hub bin/knute-central $(DESTDIR)$(PREFIX)/bin/
 
 FORMAT_SRC = $(wildcard include/knute/*.h proto/*.[ch] lib/*.[ch] hub/*.[ch] central/*.[ch] tests/unit/*.[ch] tests/tools/*.c)
 format:

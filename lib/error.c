@@ -36,6 +36,10 @@ const char *kp_strerror(int code)
 		return "unsupported version";
 	case KP_EINTERNAL:
 		return "internal error";
+	case KP_EPROTO:
+		return "a message that breaks the sync protocol";
+	case KP_EUNREACH:
+		return "the other node did not answer";
 	}
 	return "unknown error";
 }

@@ -27,6 +27,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -39,6 +40,7 @@
 struct kp_store {
 	MDB_env *env;
 	MDB_dbi meta, records, oplog, slots;
+	MDB_dbi tables[KP_NTABLES]; /* see enum kp_table */
 	bool readonly;
 	bool central;
 	char hub[KP_HUB_ID_MAX + 1];
@@ -162,7 +164,7 @@ static int s_env_open(kp_store *store, const char *dir)
 	snprintf(store->dir, sizeof store->dir, "%s", dir);
 	if ((rc = mdb_env_create(&store->env)))
 		return s_fail(store, rc, "creating the environment");
-	mdb_env_set_maxdbs(store->env, 8);
+	mdb_env_set_maxdbs(store->env, 16);
 	mdb_env_set_mapsize(store->env, s_map_initial());
 	rc = mdb_env_open(store->env, dir, MDB_NOTLS, 0664);
 	if (rc == EACCES || rc == EROFS) {
@@ -172,7 +174,7 @@ static int s_env_open(kp_store *store, const char *dir)
 		store->env = NULL;
 		if ((rc = mdb_env_create(&store->env)))
 			return s_fail(store, rc, "creating the environment");
-		mdb_env_set_maxdbs(store->env, 8);
+		mdb_env_set_maxdbs(store->env, 16);
 		rc =
 		    mdb_env_open(store->env, dir, MDB_NOTLS | MDB_RDONLY, 0664);
 		store->readonly = true;
@@ -180,6 +182,57 @@ static int s_env_open(kp_store *store, const char *dir)
 	if (rc)
 		return s_fail(store, rc, "opening the store");
 	return KP_OK;
+}
+
+/* The tables of sync (enum kp_table). A store made before they existed
+ * gets them the first time it is opened for writing; opened read-only it
+ * works without them and they read as empty. */
+static const char *const s_table_names[KP_NTABLES] = {
+	[KP_T_RECORDS] = "records", [KP_T_OPLOG] = "oplog",
+	[KP_T_MIRROR] = "mirror",   [KP_T_HUBS] = "hubs",
+	[KP_T_MLOG] = "mlog",	    [KP_T_DEAD] = "dead",
+	[KP_T_STAGE] = "stage",
+};
+
+static int s_open_tables_pass(kp_store *store, bool create, bool *missing)
+{
+	MDB_txn *txn;
+	int rc = KP_OK, mrc;
+
+	*missing = false;
+	if ((mrc = mdb_txn_begin(store->env, NULL, create ? 0 : MDB_RDONLY,
+				 &txn)))
+		return s_fail(store, mrc, "starting a transaction");
+	for (int i = 0; i < KP_NTABLES; i++) {
+		store->tables[i] = 0;
+		mrc = mdb_dbi_open(txn, s_table_names[i],
+				   create ? MDB_CREATE : 0, &store->tables[i]);
+		if (mrc == MDB_NOTFOUND) {
+			*missing = true;
+			continue;
+		}
+		if (mrc) {
+			rc = s_fail(store, mrc, "opening tables");
+			break;
+		}
+	}
+	/* Committing, also a read-only transaction, keeps the handles. */
+	if (rc == KP_OK) {
+		if ((mrc = mdb_txn_commit(txn)))
+			rc = s_fail(store, mrc, "opening tables");
+	} else {
+		mdb_txn_abort(txn);
+	}
+	return rc;
+}
+
+static int s_open_tables(kp_store *store)
+{
+	bool missing;
+	int rc = s_open_tables_pass(store, false, &missing);
+	if (rc == KP_OK && missing && !store->readonly)
+		rc = s_open_tables_pass(store, true, &missing);
+	return rc;
 }
 
 static int s_open_dbis(kp_store *store, bool create)
@@ -199,7 +252,7 @@ static int s_open_dbis(kp_store *store, bool create)
 	}
 	if ((rc = mdb_txn_commit(txn)))
 		return s_fail(store, rc, "opening tables");
-	return KP_OK;
+	return s_open_tables(store);
 }
 
 static void s_free(kp_store *store)
@@ -983,4 +1036,173 @@ int kp_txn_slot_find(kp_txn *t, uint64_t room, int64_t start, int64_t end,
 out:
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+/* ---- tables for sync ---- */
+
+void kp_be64_put(uint8_t *p, uint64_t v)
+{
+	s_be64(p, v);
+}
+
+uint64_t kp_be64_get(const uint8_t *p)
+{
+	return s_get_be64(p);
+}
+
+static int s_table(kp_txn *t, enum kp_table tb, MDB_dbi *dbi)
+{
+	if ((unsigned)tb >= KP_NTABLES || !t->store->tables[tb])
+		return KP_ENOTFOUND; /* an old store opened read-only */
+	*dbi = t->store->tables[tb];
+	return KP_OK;
+}
+
+int kp_txn_tput(kp_txn *t, enum kp_table tb, const void *key, size_t klen,
+		const void *val, size_t vlen, unsigned flags)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi);
+	if (rc)
+		return rc == KP_ENOTFOUND ? KP_EREADONLY : rc;
+	return s_put(t, dbi, &k, &v, flags & KP_TPUT_APPEND ? MDB_APPEND : 0,
+		     "writing a table");
+}
+
+int kp_txn_tget(kp_txn *t, enum kp_table tb, const void *key, size_t klen,
+		const void **val, size_t *vlen)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi);
+	if (rc)
+		return rc;
+	if ((rc = mdb_get(t->txn, dbi, &k, &v)))
+		return s_fail(t->store, rc, "reading a table");
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return KP_OK;
+}
+
+int kp_txn_tdel(kp_txn *t, enum kp_table tb, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key};
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi);
+	if (rc)
+		return rc == KP_ENOTFOUND ? KP_OK : rc;
+	rc = mdb_del(t->txn, dbi, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return KP_OK;
+	return rc ? s_fail(t->store, rc, "deleting from a table") : KP_OK;
+}
+
+int kp_txn_tclear(kp_txn *t, enum kp_table tb)
+{
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi);
+	if (rc)
+		return rc == KP_ENOTFOUND ? KP_OK : rc;
+	rc = mdb_drop(t->txn, dbi, 0);
+	return rc ? s_fail(t->store, rc, "clearing a table") : KP_OK;
+}
+
+int kp_txn_teach(kp_txn *t, enum kp_table tb, const void *from, size_t flen,
+		 const void *prefix, size_t plen, kp_tentry_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi), mrc;
+	MDB_cursor_op op = MDB_SET_RANGE;
+
+	if (rc)
+		return rc == KP_ENOTFOUND ? KP_OK : rc;
+	if (!from && plen) {
+		from = prefix;
+		flen = plen;
+	}
+	if (!from)
+		op = MDB_FIRST;
+	k.mv_size = flen;
+	k.mv_data = (void *)from;
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &cur)))
+		return s_fail(t->store, mrc, "reading a table");
+	for (mrc = mdb_cursor_get(cur, &k, &v, op); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (plen &&
+		    (k.mv_size < plen || memcmp(k.mv_data, prefix, plen)))
+			break;
+		if ((rc = fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg)))
+			break;
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = s_fail(t->store, mrc, "reading a table");
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int kp_txn_tlast(kp_txn *t, enum kp_table tb, const void **key, size_t *klen,
+		 const void **val, size_t *vlen)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi), mrc;
+	if (rc)
+		return rc;
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &cur)))
+		return s_fail(t->store, mrc, "reading a table");
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (mrc)
+		return s_fail(t->store, mrc, "reading a table");
+	*key = k.mv_data;
+	*klen = k.mv_size;
+	if (val)
+		*val = v.mv_data;
+	if (vlen)
+		*vlen = v.mv_size;
+	return KP_OK;
+}
+
+int kp_txn_tcount(kp_txn *t, enum kp_table tb, uint64_t *count)
+{
+	MDB_stat st;
+	MDB_dbi dbi;
+	int rc = s_table(t, tb, &dbi);
+	*count = 0;
+	if (rc)
+		return rc == KP_ENOTFOUND ? KP_OK : rc;
+	if ((rc = mdb_stat(t->txn, dbi, &st)))
+		return s_fail(t->store, rc, "reading a table");
+	*count = st.ms_entries;
+	return KP_OK;
+}
+
+int kp_txn_new_incarnation(kp_txn *t)
+{
+	uint8_t raw[KP_INCARNATION_LEN / 2];
+	char hex[KP_INCARNATION_LEN + 1];
+	int rc;
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return KP_EIO;
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	if ((rc = s_meta_set(t, "incarnation", hex)))
+		return rc;
+	/* The open store learns it now; a failed commit leaves the old id
+	 * on disk, which only means the next snapshot is asked again. */
+	memcpy(t->store->incarnation, hex, sizeof hex);
+	return KP_OK;
+}
+
+int64_t kp_txn_now_ms(kp_txn *t)
+{
+	(void)t;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -42,6 +42,11 @@ static int s_buf_write(void *data, const char *bytes, size_t len)
 	return 0;
 }
 
+int kp_buf_append(struct kp_buf *buf, const void *bytes, size_t len)
+{
+	return s_buf_write(buf, bytes, len) ? KP_ENOMEM : KP_OK;
+}
+
 static int s_pack(msgpack_packer *pk, const json_t *v)
 {
 	switch (json_typeof(v)) {

@@ -21,6 +21,8 @@ struct kp_buf {
 };
 
 void kp_buf_free(struct kp_buf *buf);
+/* Append len bytes. KP_ENOMEM when they do not fit in memory. */
+int kp_buf_append(struct kp_buf *buf, const void *bytes, size_t len);
 
 /* Append the msgpack form of value to buf. KP_ENOMEM, or KP_EINVAL for a
  * value that has no msgpack form (never for values built by jansson). */

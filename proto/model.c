@@ -7,6 +7,8 @@
  */
 #include "model.h"
 
+#include <sodium.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,7 +465,13 @@ static int s_check(const struct s_field *f, const json_t *v, char *err)
 	return KP_EINVAL;
 }
 
-int kp_model_validate(char kind, const json_t *rec, char *err)
+static bool s_personal(char kind, const char *field)
+{
+	return kind == KP_VOLUNTEER && kp_in_list(kp_personal_fields, field);
+}
+
+static int s_validate(char kind, const json_t *rec, bool projected,
+		      char *err)
 {
 	const struct s_field *schema = s_schema(kind);
 	int rc;
@@ -480,7 +488,8 @@ int kp_model_validate(char kind, const json_t *rec, char *err)
 	for (const struct s_field *f = schema; f->name; f++) {
 		const json_t *v = json_object_get(rec, f->name);
 		if (!v) {
-			if (f->required) {
+			if (f->required &&
+			    !(projected && s_personal(kind, f->name))) {
 				snprintf(err, KP_ERR_MAX,
 					 "a %s needs the field '%s'",
 					 kp_kind_name(kind), f->name);
@@ -527,4 +536,50 @@ bool kp_rec_bool(const json_t *rec, const char *field, bool fallback)
 {
 	const json_t *v = json_object_get(rec, field);
 	return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+int kp_model_validate(char kind, const json_t *rec, char *err)
+{
+	return s_validate(kind, rec, false, err);
+}
+
+int kp_model_validate_shared(char kind, const json_t *rec, char *err)
+{
+	bool projected = kind == KP_VOLUNTEER &&
+			 !kp_rec_bool(json_object_get(rec, "consent"), "share",
+				      false);
+	return s_validate(kind, rec, projected, err);
+}
+
+bool kp_model_project(char kind, json_t *rec, enum kp_audience to)
+{
+	switch (kind) {
+	case KP_VOLUNTEER:
+		if (to == KP_TO_MIRROR)
+			return false;
+		if (!kp_rec_bool(json_object_get(rec, "consent"), "share",
+				 false))
+			for (int i = 0; kp_personal_fields[i]; i++)
+				json_object_del(rec, kp_personal_fields[i]);
+		return true;
+	case KP_BOOKING:
+		/* The contact person is the hub's business; other hubs
+		 * see who holds the room, not whom to call. */
+		if (to == KP_TO_MIRROR)
+			json_object_del(rec, "contact");
+		return true;
+	case KP_ROOM:
+	case KP_ACTIVITY:
+		return true;
+	default:
+		return to == KP_TO_CENTRAL;
+	}
+}
+
+void kp_record_hash(const json_t *rec, uint8_t out[16])
+{
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	crypto_generichash(out, 16, (const unsigned char *)(text ? text : ""),
+			   text ? strlen(text) : 0, NULL, 0);
+	free(text);
 }

@@ -93,4 +93,18 @@ bool kp_rec_bool(const json_t *rec, const char *field, bool fallback);
  * unless the volunteer consented (DESIGN.md section 6). NULL-terminated. */
 extern const char *const kp_personal_fields[];
 
+/* kp_model_validate() for a record as it travels to central: a volunteer
+ * who did not consent to sharing comes without personal fields. */
+int kp_model_validate_shared(char kind, const json_t *rec, char *err);
+
+/* What leaves the owning hub (DESIGN.md section 6). Shape rec, in place,
+ * for central or for other hubs' mirrors; false when records of kind do
+ * not go there at all. */
+enum kp_audience { KP_TO_CENTRAL, KP_TO_MIRROR };
+bool kp_model_project(char kind, json_t *rec, enum kp_audience to);
+
+/* 16 bytes of BLAKE2b over the record's canonical JSON (compact, keys
+ * sorted): equal records hash equal whatever their field order. */
+void kp_record_hash(const json_t *rec, uint8_t out[16]);
+
 #endif

@@ -24,6 +24,8 @@ enum kp_error {
 	KP_EBUSY = -12,	   /* the store is locked or in use */
 	KP_EVERSION = -13, /* store or protocol version not understood */
 	KP_EINTERNAL = -14, /* a bug of ours */
+	KP_EPROTO = -15,    /* a peer's message breaks the protocol */
+	KP_EUNREACH = -16,  /* the other node did not answer in time */
 };
 
 /* A static sentence for code; never NULL. */

@@ -131,4 +131,56 @@ int kp_txn_meta_put(kp_txn *txn, const char *key, const char *value);
 /* The last error's detail (the path, the LMDB reason), for messages. */
 const char *kp_store_detail(const kp_store *store);
 
+/* ---- tables for sync: raw bytes, keys and values as the caller lays
+ * them out (docs/protocol.md, "Storage") ---- */
+
+enum kp_table {
+	KP_T_RECORDS, /* kp_id_key() -> record (hub) or last entry (central) */
+	KP_T_OPLOG,   /* be64 seq -> oplog entry */
+	KP_T_MIRROR,  /* hub: kp_id_key() -> other hubs' public records */
+	KP_T_HUBS,    /* central: hub id -> registry entry */
+	KP_T_MLOG,    /* central: be64 gseq -> municipality log entry */
+	KP_T_DEAD,    /* dead letters: be64 number -> refused entry */
+	KP_T_STAGE,   /* central: a snapshot being received */
+	KP_NTABLES
+};
+
+/* Store val under key; flags 0 or KP_TPUT_APPEND (key sorts after every
+ * key in the table: faster). */
+#define KP_TPUT_APPEND 1u
+int kp_txn_tput(kp_txn *txn, enum kp_table t, const void *key, size_t klen,
+		const void *val, size_t vlen, unsigned flags);
+/* The value under key, pointing into the map: valid until the transaction
+ * ends. KP_ENOTFOUND when there is none. */
+int kp_txn_tget(kp_txn *txn, enum kp_table t, const void *key, size_t klen,
+		const void **val, size_t *vlen);
+/* Remove key; KP_OK also when it is absent. */
+int kp_txn_tdel(kp_txn *txn, enum kp_table t, const void *key, size_t klen);
+/* Remove every entry. */
+int kp_txn_tclear(kp_txn *txn, enum kp_table t);
+/* Call fn for each entry with key >= from (every entry when from is
+ * NULL) whose key starts with prefix (any key when plen is 0), in key
+ * order, until fn returns non-zero (which is returned; KP_OK at the end).
+ * Key and value point into the map. */
+typedef int (*kp_tentry_fn)(const void *key, size_t klen, const void *val,
+			    size_t vlen, void *arg);
+int kp_txn_teach(kp_txn *txn, enum kp_table t, const void *from,
+		 size_t flen, const void *prefix, size_t plen,
+		 kp_tentry_fn fn, void *arg);
+/* The last (highest) key of the table; KP_ENOTFOUND when empty. */
+int kp_txn_tlast(kp_txn *txn, enum kp_table t, const void **key,
+		 size_t *klen, const void **val, size_t *vlen);
+/* The number of entries. */
+int kp_txn_tcount(kp_txn *txn, enum kp_table t, uint64_t *count);
+
+/* Big-endian 64-bit keys, the form seqs take in keys. */
+void kp_be64_put(uint8_t *p, uint64_t v);
+uint64_t kp_be64_get(const uint8_t *p);
+
+/* Give the store a fresh random incarnation id (after a restore from an
+ * older backup, so central takes the hub's records anew). */
+int kp_txn_new_incarnation(kp_txn *txn);
+/* The millisecond clock of this transaction (UTC). */
+int64_t kp_txn_now_ms(kp_txn *txn);
+
 #endif

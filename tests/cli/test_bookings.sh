@@ -2,23 +2,7 @@
 # knute booking add | list | show | cancel and the clash rule, through the
 # fixed command-line contract of DESIGN.md section 8, in a temporary
 # directory. One line per case: "PASS name" or "FAIL name: why".
-K=${KNUTE:?set KNUTE to the knute binary}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset KNUTE_DATA KNUTE_TZ
-D="$T/fjell"
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-jcheck() {
-	python3 -c 'import json, os, sys
-v = json.load(open(sys.argv[1], encoding="utf-8"))
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
-}
-head_seq() {
-	"$K" --data "$D" status --json >"$T/status" &&
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["head_seq"])' <"$T/status"
-}
+. "$(dirname "$0")/lib.sh"
 # book ROOM FROM TO ORG [OPTIONS]: booking add, id on stdout, stderr in
 # $T/err, exit status kept.
 book() {

@@ -3,50 +3,7 @@
 # one-line "knute: ..." message on stderr that names the problem, the exit
 # code of DESIGN.md section 8 (2 bad input, 4 not found), nothing on
 # stdout, and nothing written (the oplog head does not move).
-K=${KNUTE:?set KNUTE to the knute binary}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset KNUTE_DATA KNUTE_TZ
-D="$T/fjell"
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-head_seq() {
-	"$K" --data "$D" status --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["head_seq"])' 2>/dev/null
-}
-
-# expect NAME CODE PATTERN ARGS...: knute ARGS must exit with CODE, print
-# one line "knute: ..." on stderr containing PATTERN (a fixed string; ""
-# for any), nothing on stdout, and write nothing.
-expect() {
-	name=$1 code=$2 pattern=$3
-	shift 3
-	before=$(head_seq)
-	"$K" "$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	after=$(head_seq)
-	lines=$(wc -l <"$T/err")
-	why=
-	if [ $rc -ne "$code" ]; then
-		why="exit $rc, expected $code"
-	elif [ "$lines" -ne 1 ]; then
-		why="$lines lines on stderr"
-	elif ! grep -q "^knute: " "$T/err"; then
-		why="stderr does not start with 'knute: '"
-	elif [ -n "$pattern" ] && ! grep -q -F -- "$pattern" "$T/err"; then
-		why="message does not contain '$pattern'"
-	elif [ -s "$T/out" ]; then
-		why="printed on stdout: $(head -c 200 "$T/out")"
-	elif [ "$after" != "$before" ]; then
-		why="head_seq moved from $before to $after"
-	fi
-	if [ -z "$why" ]; then
-		pass "$name"
-	else
-		fail "$name" "$why: $(cat "$T/err")"
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 "$K" init --data "$D" --hub fjell --name "Knutepunkt Fjell" >/dev/null
 "$K" --data "$D" room add --name "Storsalen" --capacity 80 >/dev/null

@@ -3,12 +3,9 @@
 # Each is made for real on a small tmpfs (this needs root, as CI has; the
 # test says SKIP without it). Checked: a clear error, a non-zero exit,
 # nothing half-written, and everything committed before still readable.
-K=${KNUTE:?}
-T=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 cleanup() { umount "$T/mnt" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
 
 # A map that fills up grows by itself, and nothing is lost on the way.
 G="$T/grow"

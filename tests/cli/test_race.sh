@@ -8,18 +8,7 @@
 # 2. Four processes add 25 bookings each in distinct slots at once; after
 #    them the oplog seqs are contiguous: head_seq equals the number of
 #    writes made, and mdb_dump lists exactly head_seq entries, 1..head_seq.
-K=${KNUTE:?set KNUTE to the knute binary}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset KNUTE_DATA KNUTE_TZ
-D="$T/fjell"
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-status_field() {
-	"$K" --data "$D" status --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" 2>/dev/null
-}
+. "$(dirname "$0")/lib.sh"
 
 "$K" init --data "$D" --hub fjell --name "Knutepunkt Fjell" >/dev/null
 "$K" --data "$D" room add --name "Storsalen" --capacity 80 >/dev/null

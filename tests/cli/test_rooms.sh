@@ -2,26 +2,7 @@
 # knute init and knute room add | list | show | update | close | reopen |
 # remove, run for real in a temporary directory. One line per case:
 # "PASS name" or "FAIL name: why".
-K=${KNUTE:?set KNUTE to the knute binary}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-unset KNUTE_DATA KNUTE_TZ
-D="$T/fjell"
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-# jcheck FILE EXPR: true when the Python expression EXPR holds for v, the
-# JSON value in FILE (os.environ is there for expected texts).
-jcheck() {
-	python3 -c 'import json, os, sys
-v = json.load(open(sys.argv[1], encoding="utf-8"))
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
-}
-is_json() { python3 -c 'import json,sys; json.load(sys.stdin)' <"$1" 2>/dev/null; }
-head_seq() {
-	"$K" --data "$D" status --json >"$T/status" &&
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["head_seq"])' <"$T/status"
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---- init ----
 if "$K" init --data "$D" --hub fjell --name "Knutepunkt Fjell" >"$T/out" 2>"$T/err"; then

@@ -1,0 +1,465 @@
+/*
+ * wire.c - the sync protocol's messages to msgpack and back (see wire.h).
+ *
+ * NOTES ON THE DESIGN
+ *
+ * Every field is described once, in s_fields: its key on the wire, its
+ * type, where it lives in struct kp_msg and which message types carry it
+ * (and which must). Encoding and decoding both walk that table, so a field
+ * cannot be written under one name and read under another, and a message
+ * missing a field its type needs is refused by the decoder with the field's
+ * name. Unknown keys are skipped, so a newer peer may add fields.
+ */
+#include "wire.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "knute/error.h"
+
+static const char *const s_type_names[KP_MSG_NTYPES] = {
+	[KP_MSG_NONE] = "NONE",		 [KP_MSG_HELLO] = "HELLO",
+	[KP_MSG_WELCOME] = "WELCOME",	 [KP_MSG_REFUSE] = "REFUSE",
+	[KP_MSG_CHANGES] = "CHANGES",	 [KP_MSG_ACK] = "ACK",
+	[KP_MSG_DIVERGED] = "DIVERGED",	 [KP_MSG_SNAP] = "SNAP",
+	[KP_MSG_RESTORE] = "RESTORE",	 [KP_MSG_DOWN] = "DOWN",
+	[KP_MSG_DOWN_ACK] = "DOWN_ACK",	 [KP_MSG_PING] = "PING",
+	[KP_MSG_VERIFY] = "VERIFY",	 [KP_MSG_VERIFY_R] = "VERIFY_R",
+};
+
+const char *kp_wire_type_name(enum kp_msg_type type)
+{
+	return type > KP_MSG_NONE && type < KP_MSG_NTYPES ? s_type_names[type]
+							   : "unknown";
+}
+
+static const char *const s_mode_names[] = {
+	[KP_RESUME] = "resume",
+	[KP_SNAPSHOT] = "snapshot",
+	[KP_RESTORE] = "restore",
+};
+
+enum s_ftype {
+	F_U64,	  /* uint64_t */
+	F_I64,	  /* int64_t */
+	F_U32,	  /* uint32_t */
+	F_BOOL,	  /* bool */
+	F_TEXT,	  /* char[size], NUL-terminated, no NUL inside */
+	F_HUB,	  /* char[], a valid hub id */
+	F_BIN,	  /* data + len */
+	F_DIGEST, /* uint8_t[16] */
+	F_MODE,	  /* enum kp_welcome_mode as its name */
+};
+
+#define B(t) (1u << (t))
+#define OFF(f) offsetof(struct kp_msg, f)
+#define SZ(f) sizeof(((struct kp_msg *)0)->f)
+
+struct s_field {
+	const char *key;
+	enum s_ftype type;
+	size_t off, size;
+	unsigned carried; /* types that send it */
+	unsigned needed;  /* types that must have it */
+};
+
+#define BATCHES                                                                \
+	(B(KP_MSG_CHANGES) | B(KP_MSG_SNAP) | B(KP_MSG_RESTORE) |              \
+	 B(KP_MSG_DOWN) | B(KP_MSG_VERIFY_R))
+#define ENDS (B(KP_MSG_SNAP) | B(KP_MSG_RESTORE) | B(KP_MSG_VERIFY_R))
+#define SESSIONED                                                              \
+	(~(B(KP_MSG_HELLO) | B(KP_MSG_REFUSE) | B(KP_MSG_VERIFY) |             \
+	   B(KP_MSG_VERIFY_R)) &                                               \
+	 ((1u << KP_MSG_NTYPES) - 1))
+
+static const struct s_field s_fields[] = {
+	{"s", F_U64, OFF(session), SZ(session), ~0u, SESSIONED},
+	{"hub", F_HUB, OFF(hub), SZ(hub), B(KP_MSG_HELLO) | B(KP_MSG_VERIFY),
+	 B(KP_MSG_HELLO) | B(KP_MSG_VERIFY)},
+	{"inc", F_TEXT, OFF(inc), SZ(inc), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
+	 B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
+	{"head", F_U64, OFF(head), SZ(head), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
+	 B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
+	{"oldest", F_U64, OFF(oldest), SZ(oldest), B(KP_MSG_HELLO),
+	 B(KP_MSG_HELLO)},
+	{"dseq", F_U64, OFF(down.seq), SZ(down.seq), B(KP_MSG_HELLO),
+	 B(KP_MSG_HELLO)},
+	{"dat", F_I64, OFF(down.at), SZ(down.at), B(KP_MSG_HELLO),
+	 B(KP_MSG_HELLO)},
+	{"did", F_TEXT, OFF(down.id), SZ(down.id), B(KP_MSG_HELLO),
+	 B(KP_MSG_HELLO)},
+	{"cinc", F_TEXT, OFF(cinc), SZ(cinc),
+	 B(KP_MSG_HELLO) | B(KP_MSG_WELCOME), B(KP_MSG_WELCOME)},
+	{"mode", F_MODE, OFF(mode), SZ(mode), B(KP_MSG_WELCOME),
+	 B(KP_MSG_WELCOME)},
+	{"from", F_U64, OFF(from), SZ(from), B(KP_MSG_WELCOME),
+	 B(KP_MSG_WELCOME)},
+	{"cseq", F_U64, OFF(check.seq), SZ(check.seq), B(KP_MSG_WELCOME),
+	 B(KP_MSG_WELCOME)},
+	{"cat", F_I64, OFF(check.at), SZ(check.at), B(KP_MSG_WELCOME),
+	 B(KP_MSG_WELCOME)},
+	{"cid", F_TEXT, OFF(check.id), SZ(check.id), B(KP_MSG_WELCOME),
+	 B(KP_MSG_WELCOME)},
+	{"dreset", F_BOOL, OFF(down_reset), SZ(down_reset),
+	 B(KP_MSG_WELCOME) | B(KP_MSG_DOWN), 0},
+	{"first", F_U64, OFF(first), SZ(first),
+	 B(KP_MSG_CHANGES) | B(KP_MSG_DOWN), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
+	{"last", F_U64, OFF(last), SZ(last), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN),
+	 B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
+	{"n", F_U32, OFF(count), SZ(count), BATCHES, BATCHES},
+	{"e", F_BIN, OFF(data), 0, BATCHES, BATCHES},
+	{"end", F_BOOL, OFF(end), SZ(end), ENDS | B(KP_MSG_DOWN), 0},
+	{"total", F_U64, OFF(total), SZ(total), ENDS, 0},
+	{"digest", F_DIGEST, OFF(digest), SZ(digest), B(KP_MSG_SNAP), 0},
+	{"seq", F_U64, OFF(seq), SZ(seq),
+	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING),
+	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING)},
+	{"gap", F_BOOL, OFF(gap), SZ(gap), B(KP_MSG_ACK), 0},
+	{"reason", F_TEXT, OFF(reason), SZ(reason),
+	 B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED),
+	 B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED)},
+};
+#define NFIELDS (sizeof s_fields / sizeof s_fields[0])
+
+/* ---- encoding ---- */
+
+static int s_write(void *data, const char *bytes, size_t len)
+{
+	return kp_buf_append(data, bytes, len) ? -1 : 0;
+}
+
+static int s_pack_text(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+	return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n);
+}
+
+static int s_pack_field(msgpack_packer *pk, const struct s_field *f,
+			const struct kp_msg *msg)
+{
+	const char *p = (const char *)msg + f->off;
+	if (s_pack_text(pk, f->key))
+		return -1;
+	switch (f->type) {
+	case F_U64:
+		return msgpack_pack_uint64(pk, *(const uint64_t *)p);
+	case F_I64:
+		return msgpack_pack_int64(pk, *(const int64_t *)p);
+	case F_U32:
+		return msgpack_pack_uint32(pk, *(const uint32_t *)p);
+	case F_BOOL:
+		return *(const bool *)p ? msgpack_pack_true(pk)
+					: msgpack_pack_false(pk);
+	case F_TEXT:
+	case F_HUB:
+		return s_pack_text(pk, p);
+	case F_BIN:
+		return msgpack_pack_bin(pk, msg->len) ||
+		       msgpack_pack_bin_body(pk, msg->data, msg->len);
+	case F_DIGEST:
+		return msgpack_pack_bin(pk, 16) ||
+		       msgpack_pack_bin_body(pk, p, 16);
+	case F_MODE:
+		if (msg->mode < KP_RESUME || msg->mode > KP_RESTORE)
+			return -1;
+		return s_pack_text(pk, s_mode_names[msg->mode]);
+	}
+	return -1;
+}
+
+int kp_wire_encode(const struct kp_msg *msg, struct kp_buf *buf)
+{
+	msgpack_packer pk;
+	uint32_t n = 2;
+
+	if (msg->type <= KP_MSG_NONE || msg->type >= KP_MSG_NTYPES)
+		return KP_EINVAL;
+	for (size_t i = 0; i < NFIELDS; i++)
+		n += !!(s_fields[i].carried & B(msg->type));
+	msgpack_packer_init(&pk, buf, s_write);
+	if (msgpack_pack_map(&pk, n) || s_pack_text(&pk, "v") ||
+	    msgpack_pack_uint32(&pk, KP_PROTO_VERSION) ||
+	    s_pack_text(&pk, "t") ||
+	    s_pack_text(&pk, s_type_names[msg->type]))
+		return KP_ENOMEM;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		if (!(s_fields[i].carried & B(msg->type)))
+			continue;
+		if (s_pack_field(&pk, &s_fields[i], msg))
+			return msg->type == KP_MSG_WELCOME ? KP_EINVAL
+							   : KP_ENOMEM;
+	}
+	return KP_OK;
+}
+
+/* ---- decoding ---- */
+
+static bool s_key_is(const msgpack_object *k, const char *name)
+{
+	size_t n = strlen(name);
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+	       !memcmp(k->via.str.ptr, name, n);
+}
+
+static int s_u64(const msgpack_object *o, uint64_t *v)
+{
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return -1;
+	*v = o->via.u64;
+	return 0;
+}
+
+static int s_take(const struct s_field *f, const msgpack_object *o,
+		  struct kp_msg *msg, char *err)
+{
+	char *p = (char *)msg + f->off;
+	uint64_t u;
+
+	switch (f->type) {
+	case F_U64:
+		if (s_u64(o, &u))
+			goto bad;
+		*(uint64_t *)p = u;
+		return 0;
+	case F_U32:
+		if (s_u64(o, &u) || u > UINT32_MAX)
+			goto bad;
+		*(uint32_t *)p = (uint32_t)u;
+		return 0;
+	case F_I64:
+		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    o->via.u64 <= INT64_MAX)
+			*(int64_t *)p = (int64_t)o->via.u64;
+		else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			*(int64_t *)p = o->via.i64;
+		else
+			goto bad;
+		return 0;
+	case F_BOOL:
+		if (o->type != MSGPACK_OBJECT_BOOLEAN)
+			goto bad;
+		*(bool *)p = o->via.boolean;
+		return 0;
+	case F_TEXT:
+	case F_HUB:
+		if (o->type != MSGPACK_OBJECT_STR ||
+		    o->via.str.size >= f->size ||
+		    memchr(o->via.str.ptr, 0, o->via.str.size))
+			goto bad;
+		memcpy(p, o->via.str.ptr, o->via.str.size);
+		p[o->via.str.size] = 0;
+		if (f->type == F_HUB && !kp_hub_id_valid(p))
+			goto bad;
+		return 0;
+	case F_BIN:
+		if (o->type != MSGPACK_OBJECT_BIN)
+			goto bad;
+		msg->data = (const uint8_t *)o->via.bin.ptr;
+		msg->len = o->via.bin.size;
+		return 0;
+	case F_DIGEST:
+		if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != 16)
+			goto bad;
+		memcpy(p, o->via.bin.ptr, 16);
+		return 0;
+	case F_MODE:
+		for (int m = KP_RESUME; m <= KP_RESTORE; m++) {
+			if (s_key_is(o, s_mode_names[m])) {
+				msg->mode = (enum kp_welcome_mode)m;
+				return 0;
+			}
+		}
+		goto bad;
+	}
+bad:
+	snprintf(err, KP_ERR_MAX, "field \"%s\" of %s has a wrong type or size",
+		 f->key, s_type_names[msg->type]);
+	return -1;
+}
+
+static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
+			char *err)
+{
+	const msgpack_object *type = NULL, *version = NULL;
+	unsigned seen = 0; /* bit i: s_fields[i] was present */
+
+	if (root->type != MSGPACK_OBJECT_MAP) {
+		snprintf(err, KP_ERR_MAX, "a message must be a map");
+		return KP_EPROTO;
+	}
+	for (uint32_t i = 0; i < root->via.map.size; i++) {
+		const msgpack_object_kv *kv = &root->via.map.ptr[i];
+		if (s_key_is(&kv->key, "v"))
+			version = &kv->val;
+		else if (s_key_is(&kv->key, "t"))
+			type = &kv->val;
+	}
+	if (!version || version->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		snprintf(err, KP_ERR_MAX, "the message has no version \"v\"");
+		return KP_EPROTO;
+	}
+	if (version->via.u64 != KP_PROTO_VERSION) {
+		snprintf(err, KP_ERR_MAX,
+			 "protocol version %llu; this node speaks version %d",
+			 (unsigned long long)version->via.u64,
+			 KP_PROTO_VERSION);
+		return KP_EVERSION;
+	}
+	if (!type || type->type != MSGPACK_OBJECT_STR) {
+		snprintf(err, KP_ERR_MAX, "the message has no type \"t\"");
+		return KP_EPROTO;
+	}
+	for (int t = KP_MSG_NONE + 1; t < KP_MSG_NTYPES; t++)
+		if (s_key_is(type, s_type_names[t]))
+			msg->type = (enum kp_msg_type)t;
+	if (msg->type == KP_MSG_NONE) {
+		snprintf(err, KP_ERR_MAX, "unknown message type \"%.*s\"",
+			 (int)(type->via.str.size > 40 ? 40
+						       : type->via.str.size),
+			 type->via.str.ptr);
+		return KP_EPROTO;
+	}
+	for (uint32_t i = 0; i < root->via.map.size; i++) {
+		const msgpack_object_kv *kv = &root->via.map.ptr[i];
+		for (size_t f = 0; f < NFIELDS; f++) {
+			if (!(s_fields[f].carried & B(msg->type)) ||
+			    !s_key_is(&kv->key, s_fields[f].key))
+				continue;
+			if (s_take(&s_fields[f], &kv->val, msg, err))
+				return KP_EPROTO;
+			seen |= 1u << f;
+		}
+	}
+	for (size_t f = 0; f < NFIELDS; f++) {
+		if ((s_fields[f].needed & B(msg->type)) && !(seen & (1u << f))) {
+			snprintf(err, KP_ERR_MAX, "%s lacks the field \"%s\"",
+				 s_type_names[msg->type], s_fields[f].key);
+			return KP_EPROTO;
+		}
+	}
+	return KP_OK;
+}
+
+int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
+		   char *err)
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	int rc;
+
+	memset(msg, 0, sizeof *msg);
+	if (len == 0 || len > KP_WIRE_MAX) {
+		snprintf(err, KP_ERR_MAX, "a frame of %zu bytes (1 to %u)", len,
+			 KP_WIRE_MAX);
+		return KP_EPROTO;
+	}
+	msgpack_unpacked_init(&u);
+	rc = msgpack_unpack_next(&u, frame, len, &off);
+	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
+		snprintf(err, KP_ERR_MAX, "%s",
+			 rc == MSGPACK_UNPACK_CONTINUE ? "a truncated message"
+			 : rc == MSGPACK_UNPACK_SUCCESS
+			     ? "bytes after the end of the message"
+			     : "bytes that are not msgpack");
+		msgpack_unpacked_destroy(&u);
+		return KP_EPROTO;
+	}
+	rc = s_decode_map(&u.data, msg, err);
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+int kp_wire_next(const uint8_t *data, size_t len, size_t *off,
+		 const uint8_t **entry, size_t *elen)
+{
+	msgpack_unpacked u;
+	size_t start = *off;
+	int rc;
+
+	if (start >= len)
+		return KP_ENOTFOUND;
+	msgpack_unpacked_init(&u);
+	rc = msgpack_unpack_next(&u, (const char *)data, len, off);
+	rc = rc == MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP
+		     ? KP_OK
+		     : KP_EPROTO;
+	msgpack_unpacked_destroy(&u);
+	if (rc) {
+		*off = start;
+		return rc;
+	}
+	*entry = data + start;
+	*elen = *off - start;
+	return KP_OK;
+}
+
+/* ---- batches ---- */
+
+void kp_batch_reset(struct kp_batch *b)
+{
+	b->buf.len = 0;
+	b->count = 0;
+	b->first = b->last = 0;
+}
+
+int kp_batch_add(struct kp_batch *b, uint64_t seq, const void *entry,
+		 size_t len)
+{
+	int rc = kp_buf_append(&b->buf, entry, len);
+	if (rc)
+		return rc;
+	if (b->count++ == 0)
+		b->first = seq;
+	b->last = seq;
+	return KP_OK;
+}
+
+bool kp_batch_full(const struct kp_batch *b)
+{
+	return b->count >= KP_BATCH_ENTRIES || b->buf.len >= KP_BATCH_BYTES;
+}
+
+/* ---- fingerprints ---- */
+
+int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp)
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	int rc = KP_ECORRUPT;
+
+	memset(fp, 0, sizeof *fp);
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, entry, len, &off) !=
+		    MSGPACK_UNPACK_SUCCESS ||
+	    u.data.type != MSGPACK_OBJECT_MAP)
+		goto out;
+	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+		const msgpack_object *v = &kv->val;
+		if (s_key_is(&kv->key, "seq") &&
+		    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			fp->seq = v->via.u64;
+		else if (s_key_is(&kv->key, "at") &&
+			 v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			fp->at = (int64_t)v->via.u64;
+		else if (s_key_is(&kv->key, "at") &&
+			 v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			fp->at = v->via.i64;
+		else if (s_key_is(&kv->key, "id") &&
+			 v->type == MSGPACK_OBJECT_STR &&
+			 v->via.str.size < sizeof fp->id) {
+			memcpy(fp->id, v->via.str.ptr, v->via.str.size);
+			fp->id[v->via.str.size] = 0;
+		}
+	}
+	rc = fp->seq ? KP_OK : KP_ECORRUPT;
+out:
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b)
+{
+	return a->seq == b->seq && a->at == b->at && !strcmp(a->id, b->id);
+}

@@ -1,0 +1,132 @@
+/*
+ * wire.h - the sync protocol's messages, the one definition hub and
+ * central both compile (docs/protocol.md is the reference).
+ *
+ * A message is one ZeroMQ frame holding one msgpack map with at least "v"
+ * (the protocol version) and "t" (the type). Batches of entries or records
+ * travel as one msgpack bin holding the entries' msgpack maps one after
+ * another, so a receiver can keep an entry's bytes as they came (central
+ * stores them as they are) and walk them with kp_wire_next().
+ *
+ * kp_wire_decode() checks everything a peer could get wrong: the version,
+ * the type, the type and range of every field the type needs, the sizes.
+ * Decoding never allocates: text fields are copied into the struct, and
+ * `data` points into the frame, which must outlive the struct.
+ */
+#ifndef KNUTE_WIRE_H
+#define KNUTE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "knute/store.h"
+#include "model.h"
+
+#define KP_PROTO_VERSION 1
+#define KP_WIRE_MAX (16u << 20)	   /* largest frame anyone sends: 16 MiB */
+#define KP_BATCH_ENTRIES 2000	   /* entries per CHANGES / DOWN batch */
+#define KP_BATCH_BYTES (1u << 20)  /* ... or this many bytes */
+#define KP_WINDOW 8		   /* batches in flight, each way */
+#define KP_REASON_MAX 300
+
+enum kp_msg_type {
+	KP_MSG_NONE,
+	KP_MSG_HELLO,	  /* hub -> central: who I am, how far I got */
+	KP_MSG_WELCOME,	  /* central -> hub: resume, snapshot or restore */
+	KP_MSG_REFUSE,	  /* central -> hub: the session cannot go on */
+	KP_MSG_CHANGES,	  /* hub -> central: a batch of oplog entries */
+	KP_MSG_ACK,	  /* central -> hub: highest durable seq */
+	KP_MSG_DIVERGED,  /* hub -> central: central's check failed here */
+	KP_MSG_SNAP,	  /* hub -> central: a batch of the whole partition */
+	KP_MSG_RESTORE,	  /* central -> hub: a batch of what central holds */
+	KP_MSG_DOWN,	  /* central -> hub: municipality log for the mirror */
+	KP_MSG_DOWN_ACK,  /* hub -> central: mirror durable up to gseq */
+	KP_MSG_PING,	  /* both ways, every second */
+	KP_MSG_VERIFY,	  /* anyone -> central: hashes of a hub's partition */
+	KP_MSG_VERIFY_R,  /* central -> asker: a batch of (id, hash) */
+	KP_MSG_NTYPES
+};
+
+enum kp_welcome_mode {
+	KP_RESUME = 1, /* send from `from` */
+	KP_SNAPSHOT,   /* send every record (SNAP batches) */
+	KP_RESTORE,    /* receive central's copy first (RESTORE batches) */
+};
+
+/* A fingerprint of one log entry: enough to tell two histories apart at
+ * one seq. seq 0 means "nothing yet". */
+struct kp_fp {
+	uint64_t seq;
+	int64_t at;
+	char id[KP_ID_STRLEN];
+};
+
+struct kp_msg {
+	enum kp_msg_type type;
+	uint64_t session; /* every message but HELLO's reply to nothing */
+
+	/* HELLO */
+	char hub[KP_HUB_ID_MAX + 1];
+	char inc[KP_INCARNATION_LEN + 1];
+	uint64_t head;	 /* highest oplog seq (PING from a hub, too) */
+	uint64_t oldest; /* lowest seq still in the oplog; head + 1 if none */
+	struct kp_fp down; /* the mirror's cursor: gseq and its fingerprint */
+	char cinc[KP_INCARNATION_LEN + 1]; /* central the mirror follows */
+
+	/* WELCOME */
+	enum kp_welcome_mode mode;
+	uint64_t from;	   /* first seq central wants */
+	struct kp_fp check; /* central's entry at from - 1, to compare */
+	bool down_reset;   /* the mirror will be sent whole */
+
+	/* CHANGES, SNAP, RESTORE, DOWN, VERIFY_R: a batch */
+	uint64_t first, last; /* seqs (CHANGES) or gseqs (DOWN) */
+	uint32_t count;	      /* entries in data */
+	const uint8_t *data;  /* count msgpack maps, back to back */
+	size_t len;
+	bool end;	     /* the last batch of a SNAP/RESTORE/VERIFY_R
+				or of a DOWN reset */
+	uint64_t total;	     /* SNAP/RESTORE end: records in all */
+	uint8_t digest[16];  /* SNAP end: kp_digest of the records */
+
+	/* ACK (seq), DOWN_ACK (seq = gseq), PING (seq = head or gseq) */
+	uint64_t seq;
+	bool gap; /* ACK: the batch did not start at seq + 1 */
+
+	/* REFUSE, DIVERGED */
+	char reason[KP_REASON_MAX];
+};
+
+/* Append msg's msgpack form to buf. */
+int kp_wire_encode(const struct kp_msg *msg, struct kp_buf *buf);
+/* Decode one frame. KP_EPROTO (with a sentence in err, KP_ERR_MAX bytes)
+ * for anything malformed; KP_EVERSION for another protocol version. */
+int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
+		   char *err);
+const char *kp_wire_type_name(enum kp_msg_type type);
+
+/* Walk a batch: the entry that starts at *off, its bytes in
+ * [*off, *off + *elen). KP_OK and *off moved past it; KP_ENOTFOUND at the
+ * end; KP_EPROTO when the bytes are not a sequence of maps. */
+int kp_wire_next(const uint8_t *data, size_t len, size_t *off,
+		 const uint8_t **entry, size_t *elen);
+
+/* Batches are built by appending entries to a buffer; the message then
+ * points at it. */
+struct kp_batch {
+	struct kp_buf buf;
+	uint32_t count;
+	uint64_t first, last;
+};
+void kp_batch_reset(struct kp_batch *b);
+int kp_batch_add(struct kp_batch *b, uint64_t seq, const void *entry,
+		 size_t len);
+bool kp_batch_full(const struct kp_batch *b);
+
+/* A fingerprint from an oplog entry's bytes ({seq, op, id, at, rec}). */
+int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp);
+bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b);
+
+#endif
