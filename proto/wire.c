@@ -26,6 +26,7 @@ static const char *const s_type_names[KP_MSG_NTYPES] = {
 	[KP_MSG_RESTORE] = "RESTORE",	 [KP_MSG_DOWN] = "DOWN",
 	[KP_MSG_DOWN_ACK] = "DOWN_ACK",	 [KP_MSG_PING] = "PING",
 	[KP_MSG_VERIFY] = "VERIFY",	 [KP_MSG_VERIFY_R] = "VERIFY_R",
+	[KP_MSG_RESTORE_ACK] = "RESTORE_ACK",
 };
 
 const char *kp_wire_type_name(enum kp_msg_type type)
@@ -95,11 +96,11 @@ static const struct s_field s_fields[] = {
 	 B(KP_MSG_WELCOME)},
 	{"from", F_U64, OFF(from), SZ(from), B(KP_MSG_WELCOME),
 	 B(KP_MSG_WELCOME)},
-	{"cseq", F_U64, OFF(check.seq), SZ(check.seq), B(KP_MSG_WELCOME),
+	{"cseq", F_U64, OFF(check.seq), SZ(check.seq), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
 	 B(KP_MSG_WELCOME)},
-	{"cat", F_I64, OFF(check.at), SZ(check.at), B(KP_MSG_WELCOME),
+	{"cat", F_I64, OFF(check.at), SZ(check.at), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
 	 B(KP_MSG_WELCOME)},
-	{"cid", F_TEXT, OFF(check.id), SZ(check.id), B(KP_MSG_WELCOME),
+	{"cid", F_TEXT, OFF(check.id), SZ(check.id), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
 	 B(KP_MSG_WELCOME)},
 	{"dreset", F_BOOL, OFF(down_reset), SZ(down_reset),
 	 B(KP_MSG_WELCOME) | B(KP_MSG_DOWN), 0},
@@ -113,8 +114,10 @@ static const struct s_field s_fields[] = {
 	{"total", F_U64, OFF(total), SZ(total), ENDS, 0},
 	{"digest", F_DIGEST, OFF(digest), SZ(digest), B(KP_MSG_SNAP), 0},
 	{"seq", F_U64, OFF(seq), SZ(seq),
-	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING),
-	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING)},
+	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
+	     B(KP_MSG_RESTORE_ACK),
+	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
+	     B(KP_MSG_RESTORE_ACK)},
 	{"gap", F_BOOL, OFF(gap), SZ(gap), B(KP_MSG_ACK), 0},
 	{"reason", F_TEXT, OFF(reason), SZ(reason),
 	 B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED),
@@ -420,6 +423,51 @@ bool kp_batch_full(const struct kp_batch *b)
 	return b->count >= KP_BATCH_ENTRIES || b->buf.len >= KP_BATCH_BYTES;
 }
 
+int kp_batch_add_hash(struct kp_batch *b, const char *id,
+		      const uint8_t h[16])
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &b->buf, s_write);
+	if (msgpack_pack_map(&pk, 2) || s_pack_text(&pk, "id") ||
+	    s_pack_text(&pk, id) || s_pack_text(&pk, "h") ||
+	    msgpack_pack_bin(&pk, 16) || msgpack_pack_bin_body(&pk, h, 16))
+		return KP_ENOMEM;
+	b->count++;
+	return KP_OK;
+}
+
+int kp_wire_hash_entry(const void *entry, size_t len, char *id,
+		       uint8_t h[16])
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	int found = 0;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, entry, len, &off) ==
+		MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_MAP) {
+		for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+			const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+			const msgpack_object *v = &kv->val;
+			if (s_key_is(&kv->key, "id") &&
+			    v->type == MSGPACK_OBJECT_STR &&
+			    v->via.str.size < KP_ID_STRLEN) {
+				memcpy(id, v->via.str.ptr, v->via.str.size);
+				id[v->via.str.size] = 0;
+				found |= 1;
+			} else if (s_key_is(&kv->key, "h") &&
+				   v->type == MSGPACK_OBJECT_BIN &&
+				   v->via.bin.size == 16) {
+				memcpy(h, v->via.bin.ptr, 16);
+				found |= 2;
+			}
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+	return found == 3 ? KP_OK : KP_EPROTO;
+}
+
 /* ---- fingerprints ---- */
 
 int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp)
@@ -462,4 +510,53 @@ out:
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b)
 {
 	return a->seq == b->seq && a->at == b->at && !strcmp(a->id, b->id);
+}
+
+/* ---- VERIFY_R entries ---- */
+
+int kp_wire_hash_encode(const char *id, const uint8_t h[16],
+			struct kp_buf *buf)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, buf, s_write);
+	if (msgpack_pack_map(&pk, 2) || s_pack_text(&pk, "id") ||
+	    s_pack_text(&pk, id) || s_pack_text(&pk, "h") ||
+	    msgpack_pack_bin(&pk, 16) ||
+	    msgpack_pack_bin_body(&pk, (const char *)h, 16))
+		return KP_ENOMEM;
+	return KP_OK;
+}
+
+int kp_wire_hash_decode(const void *entry, size_t len,
+			char id[KP_ID_STRLEN], uint8_t h[16])
+{
+	msgpack_unpacked u;
+	size_t off = 0;
+	bool has_id = false, has_h = false;
+
+	id[0] = 0;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, entry, len, &off) !=
+		MSGPACK_UNPACK_SUCCESS ||
+	    off != len || u.data.type != MSGPACK_OBJECT_MAP)
+		goto out;
+	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+		const msgpack_object *v = &kv->val;
+		if (s_key_is(&kv->key, "id") && v->type == MSGPACK_OBJECT_STR &&
+		    v->via.str.size < KP_ID_STRLEN &&
+		    !memchr(v->via.str.ptr, 0, v->via.str.size)) {
+			memcpy(id, v->via.str.ptr, v->via.str.size);
+			id[v->via.str.size] = 0;
+			has_id = true;
+		} else if (s_key_is(&kv->key, "h") &&
+			   v->type == MSGPACK_OBJECT_BIN &&
+			   v->via.bin.size == 16) {
+			memcpy(h, v->via.bin.ptr, 16);
+			has_h = true;
+		}
+	}
+out:
+	msgpack_unpacked_destroy(&u);
+	return has_id && has_h ? KP_OK : KP_EPROTO;
 }

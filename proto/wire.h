@@ -46,6 +46,7 @@ enum kp_msg_type {
 	KP_MSG_PING,	  /* both ways, every second */
 	KP_MSG_VERIFY,	  /* anyone -> central: hashes of a hub's partition */
 	KP_MSG_VERIFY_R,  /* central -> asker: a batch of (id, hash) */
+	KP_MSG_RESTORE_ACK, /* hub -> central: seq RESTORE batches applied */
 	KP_MSG_NTYPES
 };
 
@@ -78,7 +79,8 @@ struct kp_msg {
 	/* WELCOME */
 	enum kp_welcome_mode mode;
 	uint64_t from;	   /* first seq central wants */
-	struct kp_fp check; /* central's entry at from - 1, to compare */
+	struct kp_fp check; /* WELCOME: central's entry at from - 1, to
+			       compare; SNAP: the hub's entry at head */
 	bool down_reset;   /* the mirror will be sent whole */
 
 	/* CHANGES, SNAP, RESTORE, DOWN, VERIFY_R: a batch */
@@ -124,9 +126,23 @@ void kp_batch_reset(struct kp_batch *b);
 int kp_batch_add(struct kp_batch *b, uint64_t seq, const void *entry,
 		 size_t len);
 bool kp_batch_full(const struct kp_batch *b);
+/* VERIFY_R entries: {id, h} with h the 16-byte record hash as a bin. */
+int kp_batch_add_hash(struct kp_batch *b, const char *id,
+		      const uint8_t h[16]);
+int kp_wire_hash_entry(const void *entry, size_t len, char *id,
+		       uint8_t h[16]);
 
 /* A fingerprint from an oplog entry's bytes ({seq, op, id, at, rec}). */
 int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp);
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b);
+
+/* One entry of a VERIFY_R batch: the map {id, h}, h the 16-byte
+ * kp_record_hash() of the record as central holds it. Encode appends it
+ * to buf (KP_ENOMEM); decode fills id and h, KP_EPROTO when entry is not
+ * such a map (other keys are skipped). */
+int kp_wire_hash_encode(const char *id, const uint8_t h[16],
+			struct kp_buf *buf);
+int kp_wire_hash_decode(const void *entry, size_t len,
+			char id[KP_ID_STRLEN], uint8_t h[16]);
 
 #endif
