@@ -9,7 +9,7 @@ KNUTE="$BIN/knute"
 export KNUTE ROOT BIN
 log=$(mktemp)
 died=0
-for t in "$BUILD"/tests/test_* tests/cli/test_*.sh; do
+for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/sync/test_*.sh; do
 	[ -f "$t" ] || continue
 	echo "== $t" >>"$log"
 	case "$t" in
