@@ -114,6 +114,8 @@ extern const struct cli_command cli_import_commands[];
  * (start, end, weekly, until, days). With required, --from and --to must
  * be given. Prints why and returns KP_EINVAL on bad input. */
 int cli_series_opts(struct cli *cli, json_t *rec, bool required);
+/* Refuse (exit 2) a schedule that has no dates or is no valid series. */
+int cli_series_check(struct cli *cli, const json_t *rec);
 /* "2026-12-01 17:00-19:00", and "weekly tue,thu until 2027-06-15". */
 void cli_series_text(const json_t *rec, char *when, size_t whenlen,
 		     char *repeat, size_t repeatlen);

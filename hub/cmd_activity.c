@@ -157,40 +157,6 @@ static int s_activity_opts(struct cli *cli, json_t *rec, bool creating)
 	return cli_series_opts(cli, rec, creating);
 }
 
-static int s_count_one(int64_t start, int64_t end, void *arg)
-{
-	(void)start;
-	(void)end;
-	++*(size_t *)arg;
-	return 0;
-}
-
-/* Refuse a schedule that has no dates or is not a series at all. */
-static int s_series_check(struct cli *cli, const json_t *rec)
-{
-	struct kp_series s;
-	int64_t *cancelled = NULL;
-	size_t n = 0;
-	int rc = kp_series_of(rec, &s, &cancelled);
-
-	if (rc == KP_OK)
-		rc = kp_series_each(&s, s_count_one, &n);
-	free(cancelled);
-	if (rc == KP_ENOMEM)
-		return rc;
-	if (rc)
-		return cli_fail(cli, KP_EINVAL,
-				"the schedule is not valid: --until must not "
-				"be before the first date, and a series has "
-				"at most %d dates",
-				KP_SERIES_MAX);
-	if (n == 0)
-		return cli_fail(cli, KP_EINVAL,
-				"the schedule has no dates: check --from, "
-				"--days and --until");
-	return KP_OK;
-}
-
 static int s_validate(struct cli *cli, const json_t *rec)
 {
 	char err[KP_ERR_MAX];
@@ -256,7 +222,7 @@ static int s_add(struct cli *cli)
 	}
 	if ((rc = s_activity_opts(cli, op.rec, true)) ||
 	    (rc = s_validate(cli, op.rec)) ||
-	    (rc = s_series_check(cli, op.rec)))
+	    (rc = cli_series_check(cli, op.rec)))
 		goto out;
 	rc = kp_store_write(cli->store, s_add_txn, &op);
 	if (rc) {
@@ -670,7 +636,7 @@ static int s_update_txn(kp_txn *txn, void *arg)
 		/* The occurrences skipped before belong to the old schedule
 		 * or room; the new one is checked afresh. */
 		json_object_del(rec, "cancelled");
-		if ((rc = s_series_check(cli, rec)) ||
+		if ((rc = cli_series_check(cli, rec)) ||
 		    (rc = kp_release_room(txn, &op->id, old)))
 			goto out;
 		if (json_object_get(rec, "room") &&

@@ -85,6 +85,8 @@ static int s_add(struct cli *cli)
 		rc = cli_fail(cli, KP_EINVAL, "%s", err);
 		goto out;
 	}
+	if ((rc = cli_series_check(cli, op.rec)))
+		goto out;
 	rc = kp_store_write(cli->store, s_add_txn, &op);
 	if (rc) {
 		rc = cli_refused(cli, "booking", rc, op.rec, &op.clashes);

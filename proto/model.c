@@ -112,8 +112,10 @@ int kp_id_parse(const char *text, const char *local_hub, char want_kind,
 		id->n = id->n * 10 + (uint64_t)(*p - '0');
 	}
 	if (want_kind && id->kind != want_kind) {
-		snprintf(err, KP_ERR_MAX, "'%s' is a %s id, not a %s id", text,
-			 kp_kind_name(id->kind), want);
+		const char *have = kp_kind_name(id->kind);
+		snprintf(err, KP_ERR_MAX, "'%s' is %s %s id, not %s %s id",
+			 text, strchr("aeiou", have[0]) ? "an" : "a", have,
+			 strchr("aeiou", want[0]) ? "an" : "a", want);
 		return KP_EINVAL;
 	}
 	return KP_OK;

@@ -438,3 +438,9 @@ if [ $rc -ne 0 ] && [ $rc2 -eq 0 ] && grep -q "usage: booking add" "$T/out"; the
 else
 	fail booking_help "exit $rc/$rc2: $(cat "$T/out")"
 fi
+
+# A weekly series whose --days never fall before --until has no dates: it
+# is refused like an activity with no dates, and holds nothing.
+expect weekly_without_dates 2 "no dates" --data "$D" booking add --room r1 \
+	--from "2027-02-03 17:00" --to "2027-02-03 19:00" --weekly --days tue \
+	--until 2027-02-08 --org "Røde Kors"
