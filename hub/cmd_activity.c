@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
 #include "rules.h"
@@ -258,7 +259,8 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 	if (l->cli->json)
 		return json_array_append(l->out, rec) ? KP_ENOMEM : KP_OK;
 	cli_series_text(rec, when, sizeof when, repeat, sizeof repeat);
-	const char *row[] = {kp_rec_str(rec, "id", ""),
+	const char *row[] = {kp_rec_str(rec, "hub", ""),
+			     kp_rec_str(rec, "id", ""),
 			     kp_rec_str(rec, "title", ""),
 			     kp_rec_str(rec, "organiser", ""),
 			     kp_rec_str(rec, "category", ""),
@@ -267,25 +269,28 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 			     repeat,
 			     kp_rec_str(rec, "room", "-"),
 			     kp_rec_str(rec, "status", "active")};
-	cli_table_row(l->table, row);
+	cli_table_row(l->table, cli_flag(l->cli, "all-hubs") ? row : row + 1);
 	return KP_OK;
 }
 
 static int s_list_txn(kp_txn *txn, void *arg)
 {
-	return kp_txn_each(txn, KP_ACTIVITY, s_list_row, arg);
+	struct s_list *l = arg;
+	return cli_sync_each(l->cli, txn, KP_ACTIVITY, s_list_row, arg);
 }
 
 static int s_list(struct cli *cli)
 {
-	static const char *const head[] = {"ID",       "TITLE",	 "ORGANISER",
-					   "CATEGORY", "TARGET", "WHEN",
-					   "REPEATS",  "ROOM",	 "STATUS"};
-	struct s_list l = {.cli = cli,
-			   .category = cli_opt(cli, "category"),
-			   .target = cli_opt(cli, "target"),
-			   .out = json_array(),
-			   .table = cli_table_new(9, head)};
+	static const char *const head[] = {
+	    "HUB",    "ID",   "TITLE",	 "ORGANISER", "CATEGORY",
+	    "TARGET", "WHEN", "REPEATS", "ROOM",      "STATUS"};
+	bool all = cli_flag(cli, "all-hubs");
+	struct s_list l = {
+	    .cli = cli,
+	    .category = cli_opt(cli, "category"),
+	    .target = cli_opt(cli, "target"),
+	    .out = json_array(),
+	    .table = cli_table_new(all ? 10 : 9, all ? head : head + 1)};
 	json_t *scratch = json_object();
 	int rc;
 
@@ -1101,10 +1106,12 @@ const struct cli_command cli_activity_commands[] = {
      "--from \"2026-12-01 17:00\" --to \"2026-12-01 19:00\" --weekly "
      "--until 2027-06-15 --days tue,thu --room r1 --police-required",
      false},
-    {"activity", "list", s_list, "category target",
-     "activity list [--category C] [--target G]",
+    {"activity", "list", s_list, "category target all-hubs",
+     "activity list [--category C] [--target G] [--all-hubs]",
      "List the hub's activities, optionally of one category or target "
-     "group.",
+     "group. --all-hubs adds other districts' activities from the mirror "
+     "(also offline), with a HUB column, and says on stderr how fresh the "
+     "mirror is.",
      false},
     {"activity", "show", s_show, "", "activity show ID",
      "Show one activity, the volunteers assigned to it and, per "

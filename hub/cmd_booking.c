@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
 #include "rules.h"
@@ -131,27 +132,32 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 		return KP_OK;
 	}
 	cli_series_text(rec, when, sizeof when, repeat, sizeof repeat);
-	const char *row[] = {kp_rec_str(rec, "id", ""),
+	const char *row[] = {kp_rec_str(rec, "hub", ""),
+			     kp_rec_str(rec, "id", ""),
 			     kp_rec_str(rec, "room", ""),
 			     when,
 			     repeat,
 			     kp_rec_str(rec, "org", ""),
 			     kp_rec_str(rec, "status", "")};
-	cli_table_row(l->table, row);
+	cli_table_row(l->table, cli_flag(l->cli, "all-hubs") ? row : row + 1);
 	return KP_OK;
 }
 
 static int s_list_txn(kp_txn *txn, void *arg)
 {
-	return kp_txn_each(txn, KP_BOOKING, s_list_row, arg);
+	struct s_list *l = arg;
+	return cli_sync_each(l->cli, txn, KP_BOOKING, s_list_row, arg);
 }
 
 static int s_list(struct cli *cli)
 {
-	static const char *const head[] = {"ID",      "ROOM", "WHEN",
-					   "REPEATS", "ORG",  "STATUS"};
+	static const char *const head[] = {"HUB",     "ID",  "ROOM",  "WHEN",
+					   "REPEATS", "ORG", "STATUS"};
+	bool all = cli_flag(cli, "all-hubs");
 	struct s_list l = {
-	    .cli = cli, .out = json_array(), .table = cli_table_new(6, head)};
+	    .cli = cli,
+	    .out = json_array(),
+	    .table = cli_table_new(all ? 7 : 6, all ? head : head + 1)};
 	char err[KP_ERR_MAX], room[KP_ID_STRLEN];
 	const char *room_opt = cli_opt(cli, "room");
 	int rc;
@@ -364,8 +370,11 @@ const struct cli_command cli_booking_commands[] = {
      "back is fine), falls outside the room's opening hours or on a "
      "closure is refused with exit code 3, naming the clash.",
      false},
-    {"booking", "list", s_list, "room", "booking list [--room ID]",
-     "List the hub's bookings.", false},
+    {"booking", "list", s_list, "room all-hubs",
+     "booking list [--room ID] [--all-hubs]",
+     "List the hub's bookings. --all-hubs adds other districts' bookings "
+     "from the mirror (without their contact person), with a HUB column.",
+     false},
     {"booking", "show", s_show, "", "booking show ID",
      "Show one booking with its cancelled dates.", false},
     {"booking", "cancel", s_cancel, "date from-date",

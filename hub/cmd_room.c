@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
 
@@ -122,24 +123,30 @@ static int s_list_row(const struct kp_id *id, json_t *rec, void *arg)
 			 (long long)kp_rec_int(rec, "capacity", 0));
 		cli_join(json_object_get(rec, "facilities"), facilities,
 			 sizeof facilities);
-		const char *row[] = {
-		    kp_rec_str(rec, "id", ""), kp_rec_str(rec, "name", ""), cap,
-		    kp_rec_str(rec, "open", "always"), facilities};
-		cli_table_row(out[2], row);
+		const char *row[] = {kp_rec_str(rec, "hub", ""),
+				     kp_rec_str(rec, "id", ""),
+				     kp_rec_str(rec, "name", ""),
+				     cap,
+				     kp_rec_str(rec, "open", "always"),
+				     facilities};
+		cli_table_row(out[2],
+			      cli_flag(cli, "all-hubs") ? row : row + 1);
 	}
 	return KP_OK;
 }
 
 static int s_list_txn(kp_txn *txn, void *arg)
 {
-	return kp_txn_each(txn, KP_ROOM, s_list_row, arg);
+	return cli_sync_each(((void **)arg)[0], txn, KP_ROOM, s_list_row, arg);
 }
 
 static int s_list(struct cli *cli)
 {
-	static const char *const head[] = {"ID", "NAME", "CAPACITY", "OPEN",
-					   "FACILITIES"};
-	void *state[3] = {cli, json_array(), cli_table_new(5, head)};
+	static const char *const head[] = {"HUB",      "ID",   "NAME",
+					   "CAPACITY", "OPEN", "FACILITIES"};
+	bool all = cli_flag(cli, "all-hubs");
+	void *state[3] = {cli, json_array(),
+			  cli_table_new(all ? 6 : 5, all ? head : head + 1)};
 	int rc = kp_store_read(cli->store, s_list_txn, state);
 	if (rc == KP_OK) {
 		if (cli->json)
@@ -327,7 +334,11 @@ const struct cli_command cli_room_commands[] = {
      "10:00-16:00\"\n"
      "                (no --open: the room is open at all times)",
      false},
-    {"room", "list", s_list, "", "room list", "List the hub's rooms.", false},
+    {"room", "list", s_list, "all-hubs", "room list [--all-hubs]",
+     "List the hub's rooms. --all-hubs adds other districts' rooms from the "
+     "mirror (also offline), with a HUB column, and says on stderr how "
+     "fresh the mirror is.",
+     false},
     {"room", "show", s_show, "", "room show ID", "Show one room.", false},
     {"room", "update", s_update, "name capacity facilities open notes",
      "room update ID [--name NAME] [--capacity N] [--facilities LIST] "

@@ -37,7 +37,8 @@ static int s_buf_write(void *data, const char *bytes, size_t len)
 		buf->data = grown;
 		buf->cap = cap;
 	}
-	memcpy(buf->data + buf->len, bytes, len);
+	if (len) /* an empty bin has no bytes, and maybe no pointer */
+		memcpy(buf->data + buf->len, bytes, len);
 	buf->len += len;
 	return 0;
 }
@@ -187,14 +188,24 @@ static uint64_t s_be(const uint8_t *p, size_t n)
 static const uint8_t s_fixed_sizes[] = {4, 8, 1, 2, 4, 8, 1, 2,
 					4, 8, 2, 3, 5, 9, 17};
 
-static bool s_sane(const uint8_t *p, size_t len, size_t *off, int depth)
+/* A failure of s_sane() because the bytes ended too soon. */
+static bool s_short(bool *cut)
+{
+	*cut = true;
+	return false;
+}
+
+static bool s_sane(const uint8_t *p, size_t len, size_t *off, int depth,
+		   bool *cut)
 {
 	uint8_t b;
 	size_t lenbytes = 0;
 	uint64_t body = 0, items = 0;
 
-	if (depth > KP_CODEC_MAX_DEPTH || *off >= len)
+	if (depth > KP_CODEC_MAX_DEPTH)
 		return false;
+	if (*off >= len)
+		return s_short(cut);
 	b = p[(*off)++];
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return true;
@@ -219,7 +230,7 @@ static bool s_sane(const uint8_t *p, size_t len, size_t *off, int depth)
 		uint64_t n;
 		size_t head = b >= 0xc7 && b <= 0xc9; /* ext's type byte */
 		if (len - *off < lenbytes)
-			return false;
+			return s_short(cut);
 		n = s_be(p + *off, lenbytes);
 		*off += lenbytes;
 		if (b == 0xdc || b == 0xdd)
@@ -231,16 +242,24 @@ static bool s_sane(const uint8_t *p, size_t len, size_t *off, int depth)
 	}
 	if (items) {
 		if (items > len - *off)
-			return false;
+			return s_short(cut);
 		for (uint64_t i = 0; i < items; i++)
-			if (!s_sane(p, len, off, depth + 1))
+			if (!s_sane(p, len, off, depth + 1, cut))
 				return false;
 		return true;
 	}
 	if (body > len - *off)
-		return false;
+		return s_short(cut);
 	*off += (size_t)body;
 	return true;
+}
+
+int kp_codec_check(const void *data, size_t len, size_t *off)
+{
+	bool cut = false;
+	if (s_sane(data, len, off, 0, &cut))
+		return KP_OK;
+	return cut ? KP_ENOTFOUND : KP_ECORRUPT;
 }
 
 int kp_codec_decode(const void *data, size_t len, json_t **out)
@@ -250,7 +269,7 @@ int kp_codec_decode(const void *data, size_t len, json_t **out)
 	int rc = KP_ECORRUPT;
 
 	*out = NULL;
-	if (!s_sane(data, len, &off, 0) || off != len)
+	if (kp_codec_check(data, len, &off) || off != len)
 		return KP_ECORRUPT;
 	off = 0;
 	msgpack_unpacked_init(&result);

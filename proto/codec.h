@@ -35,4 +35,13 @@ int kp_codec_encode(const json_t *value, struct kp_buf *buf);
 #define KP_CODEC_MAX_DEPTH 32
 int kp_codec_decode(const void *data, size_t len, json_t **out);
 
+/* Walk the one msgpack object at data + *off without building it, and
+ * move *off past it: KP_OK when it is whole, nests at most
+ * KP_CODEC_MAX_DEPTH deep and no array or map claims more items than
+ * there are bytes left; KP_ENOTFOUND when the bytes end too soon (a
+ * truncated message); KP_ECORRUPT otherwise. Bytes from outside go
+ * through this before msgpack-c unpacks them: it makes room for every
+ * item a header claims, so five bytes could cost it gigabytes. */
+int kp_codec_check(const void *data, size_t len, size_t *off);
+
 #endif

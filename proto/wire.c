@@ -344,6 +344,22 @@ static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
 	return KP_OK;
 }
 
+/*
+ * msgpack_unpack_next() for bytes from outside. msgpack-c makes room for
+ * every item a header claims before it reads them, so the bytes are
+ * walked by kp_codec_check() first: five bytes must not cost gigabytes.
+ */
+static int s_unpack_next(msgpack_unpacked *u, const void *data, size_t len,
+			 size_t *off)
+{
+	size_t end = *off;
+	int rc = kp_codec_check(data, len, &end);
+	if (rc)
+		return rc == KP_ENOTFOUND ? MSGPACK_UNPACK_CONTINUE
+					  : MSGPACK_UNPACK_PARSE_ERROR;
+	return msgpack_unpack_next(u, data, len, off);
+}
+
 int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
 		   char *err)
 {
@@ -358,7 +374,7 @@ int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
 		return KP_EPROTO;
 	}
 	msgpack_unpacked_init(&u);
-	rc = msgpack_unpack_next(&u, frame, len, &off);
+	rc = s_unpack_next(&u, frame, len, &off);
 	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
 		snprintf(err, KP_ERR_MAX, "%s",
 			 rc == MSGPACK_UNPACK_CONTINUE ? "a truncated message"
@@ -376,24 +392,19 @@ int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
 int kp_wire_next(const uint8_t *data, size_t len, size_t *off,
 		 const uint8_t **entry, size_t *elen)
 {
-	msgpack_unpacked u;
-	size_t start = *off;
-	int rc;
+	size_t start = *off, end = start;
+	uint8_t b;
 
 	if (start >= len)
 		return KP_ENOTFOUND;
-	msgpack_unpacked_init(&u);
-	rc = msgpack_unpack_next(&u, (const char *)data, len, off);
-	rc = rc == MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP
-		     ? KP_OK
-		     : KP_EPROTO;
-	msgpack_unpacked_destroy(&u);
-	if (rc) {
-		*off = start;
-		return rc;
-	}
+	/* The walk is all it takes: nothing is built. */
+	b = data[start];
+	if (((b & 0xf0) != 0x80 && b != 0xde && b != 0xdf) ||
+	    kp_codec_check(data, len, &end))
+		return KP_EPROTO;
+	*off = end;
 	*entry = data + start;
-	*elen = *off - start;
+	*elen = end - start;
 	return KP_OK;
 }
 
@@ -444,7 +455,7 @@ int kp_wire_hash_entry(const void *entry, size_t len, char *id,
 	int found = 0;
 
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, entry, len, &off) ==
+	if (s_unpack_next(&u, entry, len, &off) ==
 		MSGPACK_UNPACK_SUCCESS &&
 	    u.data.type == MSGPACK_OBJECT_MAP) {
 		for (uint32_t i = 0; i < u.data.via.map.size; i++) {
@@ -478,7 +489,7 @@ int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp)
 
 	memset(fp, 0, sizeof *fp);
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, entry, len, &off) !=
+	if (s_unpack_next(&u, entry, len, &off) !=
 		    MSGPACK_UNPACK_SUCCESS ||
 	    u.data.type != MSGPACK_OBJECT_MAP)
 		goto out;
@@ -510,53 +521,4 @@ out:
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b)
 {
 	return a->seq == b->seq && a->at == b->at && !strcmp(a->id, b->id);
-}
-
-/* ---- VERIFY_R entries ---- */
-
-int kp_wire_hash_encode(const char *id, const uint8_t h[16],
-			struct kp_buf *buf)
-{
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, buf, s_write);
-	if (msgpack_pack_map(&pk, 2) || s_pack_text(&pk, "id") ||
-	    s_pack_text(&pk, id) || s_pack_text(&pk, "h") ||
-	    msgpack_pack_bin(&pk, 16) ||
-	    msgpack_pack_bin_body(&pk, (const char *)h, 16))
-		return KP_ENOMEM;
-	return KP_OK;
-}
-
-int kp_wire_hash_decode(const void *entry, size_t len,
-			char id[KP_ID_STRLEN], uint8_t h[16])
-{
-	msgpack_unpacked u;
-	size_t off = 0;
-	bool has_id = false, has_h = false;
-
-	id[0] = 0;
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, entry, len, &off) !=
-		MSGPACK_UNPACK_SUCCESS ||
-	    off != len || u.data.type != MSGPACK_OBJECT_MAP)
-		goto out;
-	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
-		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
-		const msgpack_object *v = &kv->val;
-		if (s_key_is(&kv->key, "id") && v->type == MSGPACK_OBJECT_STR &&
-		    v->via.str.size < KP_ID_STRLEN &&
-		    !memchr(v->via.str.ptr, 0, v->via.str.size)) {
-			memcpy(id, v->via.str.ptr, v->via.str.size);
-			id[v->via.str.size] = 0;
-			has_id = true;
-		} else if (s_key_is(&kv->key, "h") &&
-			   v->type == MSGPACK_OBJECT_BIN &&
-			   v->via.bin.size == 16) {
-			memcpy(h, v->via.bin.ptr, 16);
-			has_h = true;
-		}
-	}
-out:
-	msgpack_unpacked_destroy(&u);
-	return has_id && has_h ? KP_OK : KP_EPROTO;
 }

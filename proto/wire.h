@@ -136,13 +136,4 @@ int kp_wire_hash_entry(const void *entry, size_t len, char *id,
 int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp);
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b);
 
-/* One entry of a VERIFY_R batch: the map {id, h}, h the 16-byte
- * kp_record_hash() of the record as central holds it. Encode appends it
- * to buf (KP_ENOMEM); decode fills id and h, KP_EPROTO when entry is not
- * such a map (other keys are skipped). */
-int kp_wire_hash_encode(const char *id, const uint8_t h[16],
-			struct kp_buf *buf);
-int kp_wire_hash_decode(const void *entry, size_t len,
-			char id[KP_ID_STRLEN], uint8_t h[16]);
-
 #endif

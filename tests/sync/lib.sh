@@ -76,9 +76,9 @@ hub_stop() {
 
 # hk HUB ARGS...: knute on HUB's data directory.
 hk() {
-	hub=$1
+	_hub=$1
 	shift
-	"$K" --data "$T/$hub" "$@"
+	"$K" --data "$T/$_hub" "$@"
 }
 
 # json_get FIELD: the top-level FIELD of the JSON object on stdin.
@@ -102,18 +102,17 @@ except Exception: pass' "$1"
 
 # synced HUB: central applied everything HUB has, and HUB knows it.
 synced() {
-	h=$(hub_head "$1")
-	[ -n "$h" ] && [ "$(central_applied "$1")" = "$h" ] &&
-		[ "$(hub_acked "$1")" = "$h" ]
+	_head=$(hub_head "$1")
+	[ -n "$_head" ] && [ "$(central_applied "$1")" = "$_head" ] &&
+		[ "$(hub_acked "$1")" = "$_head" ]
 }
 
 # wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds; false
 # when it never did.
 wait_for() {
-	limit=$1
+	_end=$(($(date +%s) + $1))
 	shift
-	end=$(($(date +%s) + limit))
-	while [ "$(date +%s)" -le "$end" ]; do
+	while [ "$(date +%s)" -le "$_end" ]; do
 		"$@" && return 0
 		sleep 0.2
 	done
@@ -139,11 +138,11 @@ EOF
 
 # check NAME CMD...: PASS when CMD succeeds, else FAIL with the logs' tail.
 check() {
-	name=$1
+	_name=$1
 	shift
-	if "$@"; then
-		pass "$name"
+	if "$@" >"$T/check.out" 2>&1; then
+		pass "$_name"
 	else
-		fail "$name" "$* failed; $(tail -n 3 "$T"/*.log 2>/dev/null | tr '\n' ' ' | head -c 600)"
+		fail "$_name" "$* failed: $(tail -n 5 "$T/check.out" | tr '\n' ' ' | head -c 400)"
 	fi
 }

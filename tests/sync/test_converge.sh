@@ -13,7 +13,7 @@ done
 hk fjell booking add --room r1 --from "2026-12-01 17:00" --to "2026-12-01 19:00" --org "Røde Kors" >/dev/null
 hk aassiden activity add --title "Språkkafé" --organiser "Frivilligsentralen" \
 	--category språkkafé --target voksne --from "2026-12-02 18:00" --to "2026-12-02 20:00" >/dev/null
-hk konnerud volunteer add --name "Kari Nordmann" --skill norsk --no-consent >/dev/null
+hk konnerud volunteer add --name "Kari Nordmann" --skills norsk --no-consent >/dev/null
 
 for h in fjell aassiden konnerud; do
 	check "converged_$h" wait_for 20 synced $h

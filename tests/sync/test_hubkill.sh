@@ -7,7 +7,7 @@ central_init
 central_start
 hub_init fjell "Knutepunkt Fjell"
 hk fjell room add --name "Storsalen" --capacity 80 >/dev/null
-gen_bookings fjell r1 40000 0 >"$T/b.jsonl"
+gen_bookings fjell r1 200000 0 >"$T/b.jsonl"
 hk fjell import "$T/b.jsonl" >/dev/null
 hub_start fjell
 # Kill it once central has part of the backlog.
