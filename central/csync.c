@@ -39,6 +39,8 @@
 #include "wire.h"
 
 #define MAX_ROUND 64	     /* messages taken per turn of the loop */
+#define ROUND_BYTES (16u << 20) /* ... or this many bytes of them */
+#define RECV_HWM 4	     /* batches queued per hub connection */
 #define DOWN_WINDOW 2	     /* DOWN batches in flight per hub */
 #define DOWN_SCAN 20000	     /* mlog entries looked at per DOWN batch */
 #define SEEN_EVERY_MS 2000   /* how often last-seen is written */
@@ -100,6 +102,7 @@ struct central {
 	struct kp_buf out; /* a message being encoded */
 	struct kp_batch batch;
 	struct kp_buf tmp;
+	struct kp_entry_reader *reader;
 };
 
 /* ---- small things ---- */
@@ -456,6 +459,33 @@ struct inmsg {
 	char fail[KP_REASON_MAX]; /* the session must end: why */
 };
 
+/* The common case, without JSON: an entry that kp_entry_read() took. */
+static int s_apply_fast(struct round *r, kp_txn *txn,
+			const struct kp_entry *e, const void *bytes,
+			size_t len)
+{
+	struct kp_buf *buf = &r->c->tmp;
+	uint8_t key[KP_KEY_MAX], gkey[8], hl = (uint8_t)strlen(e->id.hub);
+	size_t klen = kp_id_key(&e->id, key);
+	int rc;
+
+	rc = e->del ? kp_txn_tdel(txn, KP_T_RECORDS, key, klen)
+		    : kp_txn_tput(txn, KP_T_RECORDS, key, klen, bytes, len, 0);
+	if (rc || !kp_model_public(e->id.kind))
+		return rc;
+	buf->len = 0;
+	if ((rc = kp_buf_append(buf, &hl, 1)) ||
+	    (rc = kp_buf_append(buf, e->id.hub, hl)) ||
+	    (rc = kp_entry_mlog(e, r->mlog_head + 1, s_now_ms(), buf)))
+		return rc;
+	kp_be64_put(gkey, r->mlog_head + 1);
+	if ((rc = kp_txn_tput(txn, KP_T_MLOG, gkey, 8, buf->data, buf->len,
+			      KP_TPUT_APPEND)))
+		return rc;
+	r->mlog_head++;
+	return KP_OK;
+}
+
 static int s_changes(struct round *r, kp_txn *txn, struct inmsg *im)
 {
 	const struct kp_msg *m = &im->m;
@@ -475,6 +505,26 @@ static int s_changes(struct round *r, kp_txn *txn, struct inmsg *im)
 	}
 	while ((rc = kp_wire_next(m->data, m->len, &off, &bytes, &elen)) ==
 	       KP_OK) {
+		struct kp_entry fe;
+		if (kp_entry_read(r->c->reader, bytes, elen, reg->hub, &fe) ==
+			KP_OK &&
+		    fe.id.kind != KP_VOLUNTEER) {
+			if (fe.seq <= reg->applied)
+				continue;
+			if (fe.seq != reg->applied + 1) {
+				im->answer.gap = true;
+				break;
+			}
+			if ((rc = s_apply_fast(r, txn, &fe, bytes, elen)))
+				return rc;
+			reg->applied = fe.seq;
+			reg->afp.seq = fe.seq;
+			reg->afp.at = fe.at;
+			memcpy(reg->afp.id, fe.idtext, sizeof reg->afp.id);
+			continue;
+		}
+		/* Volunteers (their projection) and entries to refuse (the
+		 * reason) take the JSON path. */
 		struct entry e;
 		int bad = s_entry_check(reg->hub, bytes, elen, &e, why);
 		uint64_t seq = e.seq ? e.seq : reg->applied + 1;
@@ -1508,13 +1558,16 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 
 static int s_bind(struct central *c, const char *endpoint)
 {
-	int zero = 0, hwm = 10000, mandatory = 0;
+	/* A hub's batches wait in its own pipe, at most RECV_HWM of them:
+	 * beyond that TCP holds them back, so central's memory does not grow
+	 * with the number of hubs times their windows. */
+	int zero = 0, hwm = 10000, rhwm = RECV_HWM, mandatory = 0;
 	if (!(c->ctx = zmq_ctx_new()) ||
 	    !(c->sock = zmq_socket(c->ctx, ZMQ_ROUTER)))
 		return KP_ENOMEM;
 	zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
 	zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &rhwm, sizeof rhwm);
 	zmq_setsockopt(c->sock, ZMQ_ROUTER_MANDATORY, &mandatory,
 		       sizeof mandatory);
 	if (zmq_bind(c->sock, endpoint)) {
@@ -1571,6 +1624,8 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 
 	if ((rc = kp_store_read(store, s_start_fn, &c)))
 		return rc;
+	if (!(c.reader = kp_entry_reader_new()))
+		return KP_ENOMEM;
 	if ((rc = s_bind(&c, opts->listen)))
 		goto out;
 	s_log("serving %s on %s (incarnation %.8s, municipality log at "
@@ -1586,11 +1641,14 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 			rc = KP_EIO;
 			break;
 		}
-		while (n < MAX_ROUND && s_recv(&c, &msgs[n])) {
+		size_t bytes = 0;
+		while (n < MAX_ROUND && bytes < ROUND_BYTES &&
+		       s_recv(&c, &msgs[n])) {
 			if (zmq_msg_size(&msgs[n].body) == 0) {
 				s_inmsg_free(&msgs[n]);
 				continue;
 			}
+			bytes += zmq_msg_size(&msgs[n].body);
 			s_take(&c, &msgs[n], round, &nround);
 			n++;
 		}
@@ -1623,5 +1681,6 @@ out:
 	kp_buf_free(&c.out);
 	kp_buf_free(&c.tmp);
 	kp_buf_free(&c.batch.buf);
+	kp_entry_reader_free(c.reader);
 	return rc;
 }

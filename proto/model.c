@@ -7,6 +7,7 @@
  */
 #include "model.h"
 
+#include <msgpack.h>
 #include <sodium.h>
 
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
 
@@ -553,6 +555,18 @@ int kp_model_validate_shared(char kind, const json_t *rec, char *err)
 	return s_validate(kind, rec, projected, err);
 }
 
+/* The contact person of a booking is the hub's business: other hubs see
+ * who holds the room, not whom to call. */
+bool kp_model_mirror_hides(char kind, const char *field, size_t len)
+{
+	return kind == KP_BOOKING && len == 7 && !memcmp(field, "contact", 7);
+}
+
+bool kp_model_public(char kind)
+{
+	return kind == KP_ROOM || kind == KP_ACTIVITY || kind == KP_BOOKING;
+}
+
 bool kp_model_project(char kind, json_t *rec, enum kp_audience to)
 {
 	switch (kind) {
@@ -565,8 +579,6 @@ bool kp_model_project(char kind, json_t *rec, enum kp_audience to)
 				json_object_del(rec, kp_personal_fields[i]);
 		return true;
 	case KP_BOOKING:
-		/* The contact person is the hub's business; other hubs
-		 * see who holds the room, not whom to call. */
 		if (to == KP_TO_MIRROR)
 			json_object_del(rec, "contact");
 		return true;
@@ -584,4 +596,235 @@ void kp_record_hash(const json_t *rec, uint8_t out[16])
 	crypto_generichash(out, 16, (const unsigned char *)(text ? text : ""),
 			   text ? strlen(text) : 0, NULL, 0);
 	free(text);
+}
+
+/* ---- the same schema over msgpack objects, for central's hot path ---- */
+
+static int s_mp_buf_write(void *data, const char *bytes, size_t len)
+{
+	return kp_buf_append(data, bytes, len) ? -1 : 0;
+}
+
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF),
+ * the text jansson accepts. */
+static bool s_utf8(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t len;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static bool s_mp_text(const msgpack_object *o, size_t max)
+{
+	return o->type == MSGPACK_OBJECT_STR && o->via.str.size <= max &&
+	       (!o->via.str.size ||
+		(!memchr(o->via.str.ptr, 0, o->via.str.size) &&
+		 s_utf8((const uint8_t *)o->via.str.ptr, o->via.str.size)));
+}
+
+/* Everything a record may hold at all (what kp_codec_decode takes). */
+static bool s_mp_sane(const msgpack_object *o, int depth)
+{
+	if (depth > KP_CODEC_MAX_DEPTH)
+		return false;
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL:
+	case MSGPACK_OBJECT_BOOLEAN:
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return true;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return o->via.u64 <= (uint64_t)INT64_MAX;
+	case MSGPACK_OBJECT_STR:
+		return s_mp_text(o, SIZE_MAX);
+	case MSGPACK_OBJECT_ARRAY:
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			if (!s_mp_sane(&o->via.array.ptr[i], depth + 1))
+				return false;
+		return true;
+	case MSGPACK_OBJECT_MAP:
+		for (uint32_t i = 0; i < o->via.map.size; i++) {
+			const msgpack_object_kv *kv = &o->via.map.ptr[i];
+			if (!s_mp_text(&kv->key, SIZE_MAX) ||
+			    !s_mp_sane(&kv->val, depth + 1))
+				return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const msgpack_object *s_mp_get(const msgpack_object *map,
+				      const char *key)
+{
+	size_t n = strlen(key);
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		if (k->via.str.size == n && !memcmp(k->via.str.ptr, key, n))
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+static bool s_mp_int(const msgpack_object *o, int64_t *v)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= (uint64_t)INT64_MAX)
+		*v = (int64_t)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*v = o->via.i64;
+	else
+		return false;
+	return true;
+}
+
+/* The text of a short string, NUL-terminated in buf; false if longer. */
+static bool s_mp_cstr(const msgpack_object *o, char *buf, size_t len)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len)
+		return false;
+	if (o->via.str.size)
+		memcpy(buf, o->via.str.ptr, o->via.str.size);
+	buf[o->via.str.size] = 0;
+	return true;
+}
+
+static bool s_mp_field(const struct s_field *f, const msgpack_object *v)
+{
+	char buf[KP_ID_STRLEN + 16], err[KP_ERR_MAX];
+	int64_t n;
+
+	switch (f->type) {
+	case S_TEXT:
+		return s_mp_text(v, (size_t)f->max);
+	case S_INT:
+		return s_mp_int(v, &n) && n >= f->min && n <= f->max;
+	case S_BOOL:
+		return v->type == MSGPACK_OBJECT_BOOLEAN;
+	case S_ENUM:
+		return s_mp_cstr(v, buf, sizeof buf) &&
+		       kp_in_list(f->choices, buf);
+	case S_LIST:
+		if (v->type != MSGPACK_OBJECT_ARRAY ||
+		    v->via.array.size > KP_LIST_MAX)
+			return false;
+		for (uint32_t i = 0; i < v->via.array.size; i++) {
+			const msgpack_object *item = &v->via.array.ptr[i];
+			if (!s_mp_text(item, (size_t)f->max) ||
+			    !item->via.str.size)
+				return false;
+		}
+		return true;
+	case S_DATE: {
+		int y, m, d;
+		return s_mp_cstr(v, buf, sizeof buf) &&
+		       kp_date_parse(buf, &y, &m, &d) == KP_OK;
+	}
+	case S_DAYS: {
+		uint8_t mask;
+		return s_mp_cstr(v, buf, sizeof buf) &&
+		       kp_days_parse(buf, &mask) == KP_OK;
+	}
+	case S_REF: {
+		struct kp_id id;
+		return s_mp_cstr(v, buf, sizeof buf) &&
+		       kp_id_parse(buf, NULL, f->ref, &id, err) == KP_OK;
+	}
+	case S_INSTANTS:
+		if (v->type != MSGPACK_OBJECT_ARRAY ||
+		    v->via.array.size > KP_SERIES_MAX)
+			return false;
+		for (uint32_t i = 0; i < v->via.array.size; i++)
+			if (!s_mp_int(&v->via.array.ptr[i], &n))
+				return false;
+		return true;
+	default: {
+		/* Nested shapes are rare and small: the JSON checks. */
+		json_t *j;
+		struct kp_buf b = {0};
+		msgpack_packer pk;
+		bool ok = false;
+		msgpack_packer_init(&pk, &b, s_mp_buf_write);
+		if (msgpack_pack_object(&pk, *v) == 0 &&
+		    kp_codec_decode(b.data, b.len, &j) == KP_OK) {
+			ok = s_check(f, j, err) == KP_OK;
+			json_decref(j);
+		}
+		kp_buf_free(&b);
+		return ok;
+	}
+	}
+}
+
+int kp_model_check_packed(char kind, const void *object, bool shared)
+{
+	const msgpack_object *rec = object;
+	const struct s_field *schema = s_schema(kind);
+	const msgpack_object *v;
+	bool projected = false;
+
+	if (!schema || rec->type != MSGPACK_OBJECT_MAP || !s_mp_sane(rec, 0))
+		return KP_EINVAL;
+	if (shared && kind == KP_VOLUNTEER) {
+		const msgpack_object *c = s_mp_get(rec, "consent");
+		const msgpack_object *share =
+		    c && c->type == MSGPACK_OBJECT_MAP ? s_mp_get(c, "share")
+						       : NULL;
+		projected = !share || share->type != MSGPACK_OBJECT_BOOLEAN ||
+			    !share->via.boolean;
+	}
+	for (const struct s_field *f = schema; f->name; f++) {
+		if (!(v = s_mp_get(rec, f->name))) {
+			if (f->required &&
+			    !(projected && s_personal(kind, f->name)))
+				return KP_EINVAL;
+			continue;
+		}
+		if (!s_mp_field(f, v))
+			return KP_EINVAL;
+	}
+	if (kind != KP_BOOKING && kind != KP_ACTIVITY)
+		return KP_OK;
+	int64_t start = 0, end = 0;
+	if ((v = s_mp_get(rec, "start")))
+		s_mp_int(v, &start);
+	if ((v = s_mp_get(rec, "end")) && (!s_mp_int(v, &end) || end <= start))
+		return KP_EINVAL;
+	v = s_mp_get(rec, "weekly");
+	if (v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean &&
+	    !s_mp_get(rec, "until"))
+		return KP_EINVAL;
+	return KP_OK;
 }

@@ -97,6 +97,20 @@ extern const char *const kp_personal_fields[];
  * who did not consent to sharing comes without personal fields. */
 int kp_model_validate_shared(char kind, const json_t *rec, char *err);
 
+/* The same verdict as kp_model_validate_shared(), without the sentence,
+ * on a record still in msgpack form: object is a msgpack_object (of
+ * msgpack-c) holding the record map. Also checks what kp_codec_decode()
+ * would: text is UTF-8, keys are text, no bin or ext. KP_OK or KP_EINVAL;
+ * the caller decodes to JSON for the sentence when it needs one. */
+int kp_model_check_packed(char kind, const void *object, bool shared);
+
+/* Kinds other hubs' mirrors get (rooms, activities, bookings). */
+bool kp_model_public(char kind);
+
+/* Fields other hubs' mirrors never get, for each kind (NULL-terminated
+ * lists; see kp_model_project()). */
+bool kp_model_mirror_hides(char kind, const char *field, size_t len);
+
 /* What leaves the owning hub (DESIGN.md section 6). Shape rec, in place,
  * for central or for other hubs' mirrors; false when records of kind do
  * not go there at all. */

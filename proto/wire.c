@@ -14,6 +14,7 @@
 
 #include <msgpack.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "knute/error.h"
@@ -521,4 +522,131 @@ out:
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b)
 {
 	return a->seq == b->seq && a->at == b->at && !strcmp(a->id, b->id);
+}
+
+/* ---- entries on central's hot path ---- */
+
+struct kp_entry_reader {
+	msgpack_zone zone;
+	msgpack_object root;
+};
+
+struct kp_entry_reader *kp_entry_reader_new(void)
+{
+	struct kp_entry_reader *r = calloc(1, sizeof *r);
+	if (r && !msgpack_zone_init(&r->zone, 8192)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void kp_entry_reader_free(struct kp_entry_reader *r)
+{
+	if (!r)
+		return;
+	msgpack_zone_destroy(&r->zone);
+	free(r);
+}
+
+int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
+		  const char *hub, struct kp_entry *e)
+{
+	const msgpack_object *rec = NULL;
+	char err[KP_ERR_MAX];
+	bool has_op = false;
+	size_t off = 0;
+
+	memset(e, 0, sizeof *e);
+	msgpack_zone_clear(&r->zone);
+	if (msgpack_unpack(bytes, len, &off, &r->zone, &r->root) !=
+		    MSGPACK_UNPACK_SUCCESS ||
+	    off != len || r->root.type != MSGPACK_OBJECT_MAP)
+		return KP_EINVAL;
+	for (uint32_t i = 0; i < r->root.via.map.size; i++) {
+		const msgpack_object_kv *kv = &r->root.via.map.ptr[i];
+		const msgpack_object *v = &kv->val;
+		if (s_key_is(&kv->key, "seq")) {
+			if (s_u64(v, &e->seq))
+				return KP_EINVAL;
+		} else if (s_key_is(&kv->key, "at")) {
+			if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			    v->via.u64 <= INT64_MAX)
+				e->at = (int64_t)v->via.u64;
+			else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+				e->at = v->via.i64;
+			else
+				return KP_EINVAL;
+		} else if (s_key_is(&kv->key, "op")) {
+			has_op = true;
+			if (s_key_is(v, "del"))
+				e->del = true;
+			else if (!s_key_is(v, "put"))
+				return KP_EINVAL;
+		} else if (s_key_is(&kv->key, "id")) {
+			if (v->type != MSGPACK_OBJECT_STR ||
+			    v->via.str.size >= sizeof e->idtext)
+				return KP_EINVAL;
+			memcpy(e->idtext, v->via.str.ptr, v->via.str.size);
+			e->idtext[v->via.str.size] = 0;
+		} else if (s_key_is(&kv->key, "rec")) {
+			rec = v;
+		}
+	}
+	if (!e->seq || !has_op ||
+	    kp_id_parse(e->idtext, NULL, 0, &e->id, err) ||
+	    strcmp(e->id.hub, hub))
+		return KP_EINVAL;
+	if (e->del)
+		return KP_OK;
+	if (!rec || rec->type != MSGPACK_OBJECT_MAP ||
+	    kp_model_check_packed(e->id.kind, rec, true))
+		return KP_EINVAL;
+	/* The record names itself as the entry does. */
+	for (uint32_t i = 0; i < rec->via.map.size; i++) {
+		const msgpack_object_kv *kv = &rec->via.map.ptr[i];
+		if (s_key_is(&kv->key, "id") &&
+		    !(kv->val.type == MSGPACK_OBJECT_STR &&
+		      kv->val.via.str.size == strlen(e->idtext) &&
+		      !memcmp(kv->val.via.str.ptr, e->idtext,
+			      kv->val.via.str.size)))
+			return KP_EINVAL;
+	}
+	e->rec = rec;
+	return KP_OK;
+}
+
+int kp_entry_mlog(const struct kp_entry *e, uint64_t g, int64_t at_ms,
+		  struct kp_buf *out)
+{
+	const msgpack_object *rec = e->rec;
+	msgpack_packer pk;
+	uint32_t keep = 0;
+
+	msgpack_packer_init(&pk, out, s_write);
+	if (msgpack_pack_map(&pk, e->del ? 4 : 5) || s_pack_text(&pk, "g") ||
+	    msgpack_pack_uint64(&pk, g) || s_pack_text(&pk, "op") ||
+	    s_pack_text(&pk, e->del ? "del" : "put") ||
+	    s_pack_text(&pk, "id") || s_pack_text(&pk, e->idtext) ||
+	    s_pack_text(&pk, "at") || msgpack_pack_int64(&pk, at_ms))
+		return KP_ENOMEM;
+	if (e->del)
+		return KP_OK;
+	for (uint32_t i = 0; i < rec->via.map.size; i++) {
+		const msgpack_object *k = &rec->via.map.ptr[i].key;
+		keep += !kp_model_mirror_hides(e->id.kind, k->via.str.ptr,
+					       k->via.str.size);
+	}
+	if (s_pack_text(&pk, "rec") || msgpack_pack_map(&pk, keep))
+		return KP_ENOMEM;
+	for (uint32_t i = 0; i < rec->via.map.size; i++) {
+		const msgpack_object_kv *kv = &rec->via.map.ptr[i];
+		if (kp_model_mirror_hides(e->id.kind, kv->key.via.str.ptr,
+					  kv->key.via.str.size))
+			continue;
+		if (msgpack_pack_object(&pk, kv->key) ||
+		    msgpack_pack_object(&pk, kv->val))
+			return KP_ENOMEM;
+	}
+	return KP_OK;
 }

@@ -28,7 +28,7 @@
 #define KP_WIRE_MAX (16u << 20)	   /* largest frame anyone sends: 16 MiB */
 #define KP_BATCH_ENTRIES 2000	   /* entries per CHANGES / DOWN batch */
 #define KP_BATCH_BYTES (1u << 20)  /* ... or this many bytes */
-#define KP_WINDOW 8		   /* batches in flight, each way */
+#define KP_WINDOW 32		   /* batches in flight, each way */
 #define KP_REASON_MAX 300
 
 enum kp_msg_type {
@@ -135,5 +135,28 @@ int kp_wire_hash_entry(const void *entry, size_t len, char *id,
 /* A fingerprint from an oplog entry's bytes ({seq, op, id, at, rec}). */
 int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp);
 bool kp_fp_equal(const struct kp_fp *a, const struct kp_fp *b);
+
+/* Reading an oplog entry as central applies it, without JSON. */
+struct kp_entry {
+	uint64_t seq; /* 0 when the entry has none */
+	int64_t at;
+	bool del;
+	char idtext[KP_ID_STRLEN];
+	struct kp_id id;
+	const void *rec; /* the record (a msgpack_object); NULL for del */
+};
+struct kp_entry_reader; /* memory reused from entry to entry */
+struct kp_entry_reader *kp_entry_reader_new(void);
+void kp_entry_reader_free(struct kp_entry_reader *r);
+/* Read bytes as an entry of hub. KP_OK when it is well-formed, of hub,
+ * and its record valid as central takes it (kp_model_check_packed);
+ * KP_EINVAL otherwise: the caller decodes it to JSON for the reason. e
+ * and the record stay valid until the next read. */
+int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
+		  const char *hub, struct kp_entry *e);
+/* Append the municipality log entry {g, op, id, at, rec} of e to out,
+ * its record as other hubs' mirrors see it. */
+int kp_entry_mlog(const struct kp_entry *e, uint64_t g, int64_t at_ms,
+		  struct kp_buf *out);
 
 #endif
