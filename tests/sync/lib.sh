@@ -11,6 +11,7 @@ BIN=${BIN:-$(dirname "$K")}
 KH="$BIN/knute-hub"
 KC="$BIN/knute-central"
 POKE="$BIN/kp_poke"
+INJECT="$BIN/kp_inject"
 C="$T/central"
 trap 'sync_cleanup' EXIT
 
@@ -60,8 +61,9 @@ hub_init() {
 	"$K" init --data "$T/$1" --hub "$1" --name "$2" >/dev/null
 }
 
+# hub_start HUB: start HUB's daemon ($HUB_ARGS: more options).
 hub_start() {
-	"$KH" --data "$T/$1" --central "$EP" 2>>"$T/$1.log" &
+	"$KH" --data "$T/$1" --central "$EP" $HUB_ARGS 2>>"$T/$1.log" &
 	echo $! >"$T/$1.pid"
 }
 
