@@ -73,6 +73,7 @@
 #define S_STALL_MS     5000  /* batches out and no ACK: a new session */
 #define S_PING_MS      1000  /* heartbeat */
 #define S_HEADCHECK_MS 1000  /* a look at the head, in case inotify missed */
+#define S_RECHECK_MAX  256   /* last look after a write was seen */
 #define S_PRUNE_MS     10000 /* oplog pruning */
 #define S_PRUNE_CHUNK  10000 /* entries deleted per transaction */
 #define S_META_MS      200   /* meta written at most this often */
@@ -81,6 +82,7 @@
 #define S_QUIET_MS     60000 /* "still unreachable" once a minute */
 #define S_DRAIN_MAX    256   /* messages taken per turn of the loop */
 #define S_DEFER_CHUNK  256   /* deferred restore entries per transaction */
+#define S_MOVED_LOGGED 10    /* relocated records named one by one */
 #define S_ABORT	       1     /* a callback's "stop here", not an error */
 
 enum s_state {
@@ -93,7 +95,7 @@ enum s_state {
 
 /* Restore counters, for the log. */
 struct s_merge_count {
-	uint64_t back, taken, same, kept, dead, deferred;
+	uint64_t back, taken, same, kept, moved, dead, deferred;
 };
 
 struct kp_hubsync {
@@ -144,6 +146,8 @@ struct kp_hubsync {
 	bool session_up;
 
 	int64_t next_headcheck, next_prune;
+	int64_t recheck_ms, recheck_due; /* looks after a write was seen */
+	int rechecks;
 	uint64_t pruned_run, pruned_last; /* entries and seq, this pass */
 
 	struct kp_batch batch;
@@ -710,9 +714,9 @@ static void s_hello(kp_hubsync *hs)
 	snprintf(m.inc, sizeof m.inc, "%s", kp_store_incarnation(hs->store));
 	m.head = h.head;
 	m.oldest = h.oldest;
+	/* A mirror half rebuilt asks for a whole one (dseq 0). */
 	if (!h.rebuilding)
-		m.down =
-		    h.down; /* a mirror half rebuilt asks for a whole one */
+		m.down = h.down;
 	snprintf(m.cinc, sizeof m.cinc, "%s", h.cinc);
 	if (s_send(hs, &m))
 		return; /* not connected after all: the loop tries again */
@@ -804,6 +808,7 @@ static void s_on_welcome(kp_hubsync *hs, const struct kp_msg *m)
 {
 	struct s_check c = {.m = m};
 	int64_t now = s_mono_ms();
+	uint64_t backlog;
 	int rc;
 
 	if (hs->state != S_WAITING)
@@ -845,10 +850,11 @@ static void s_on_welcome(kp_hubsync *hs, const struct kp_msg *m)
 			hs->meta_dirty = true;
 		}
 		hs->caught_up = false;
+		backlog = c.head >= hs->next ? c.head - hs->next + 1 : 0;
 		s_log(hs,
 		      "connected to central, resuming from seq %" PRIu64
-		      " (%" PRIu64 " changes to send)%s",
-		      hs->next, c.head >= hs->next ? c.head - hs->next + 1 : 0,
+		      " (%" PRIu64 " %s to send)%s",
+		      hs->next, backlog, backlog == 1 ? "change" : "changes",
 		      m->down_reset ? "; the mirror comes whole" : "");
 		return;
 	case KP_SNAPSHOT:
@@ -1249,60 +1255,119 @@ struct s_down {
 	char why[KP_ERR_MAX];
 };
 
+/*
+ * A municipality log entry {g, op, id, at, rec} (a whole mirror's entries
+ * lack g and at), read straight from its bytes: the record goes into the
+ * mirror as the bytes central sent, already shaped for mirrors there, so
+ * a mirror of a million records costs no decoding.
+ */
+struct s_mentry {
+	uint64_t g;
+	int64_t at;
+	bool del;
+	char id[KP_ID_STRLEN];
+	const uint8_t *rec; /* the record's map; NULL for a delete */
+	size_t reclen;
+};
+
+/* Skip the value at r->p; false when it is not one whole msgpack value. */
+static bool s_rd_skip(struct s_rd *r, const uint8_t *base, size_t len)
+{
+	size_t off = (size_t)(r->p - base);
+	if (kp_codec_check(base, len, &off))
+		return false;
+	r->p = base + off;
+	return true;
+}
+
+static bool s_mentry_read(const uint8_t *p, size_t len, struct s_mentry *e)
+{
+	struct s_rd r = {p, p + len};
+	bool has_op = false, has_id = false;
+	const char *k, *s;
+	size_t kn, sn;
+	uint32_t n;
+	int64_t v;
+
+	memset(e, 0, sizeof *e);
+	if (!s_rd_map(&r, &n))
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!s_rd_str(&r, &k, &kn))
+			return false;
+		if (s_key(k, kn, "g") || s_key(k, kn, "at")) {
+			if (!s_rd_int(&r, &v) || (k[0] == 'g' && v < 0))
+				return false;
+			if (k[0] == 'g')
+				e->g = (uint64_t)v;
+			else
+				e->at = v;
+		} else if (s_key(k, kn, "op")) {
+			if (!s_rd_str(&r, &s, &sn) ||
+			    (!s_key(s, sn, "put") && !s_key(s, sn, "del")))
+				return false;
+			e->del = s[0] == 'd';
+			has_op = true;
+		} else if (s_key(k, kn, "id")) {
+			if (!s_rd_str(&r, &s, &sn) || sn >= sizeof e->id ||
+			    memchr(s, 0, sn))
+				return false;
+			memcpy(e->id, s, sn);
+			e->id[sn] = 0;
+			has_id = true;
+		} else if (s_key(k, kn, "rec")) {
+			const uint8_t *at = r.p;
+			if (!s_rd_skip(&r, p, len))
+				return false;
+			e->rec = at;
+			e->reclen = (size_t)(r.p - at);
+		} else if (!s_rd_skip(&r, p, len)) {
+			return false;
+		}
+	}
+	if (e->del) {
+		e->rec = NULL;
+		e->reclen = 0;
+	}
+	return has_op && has_id &&
+	       (e->del || (e->rec && ((e->rec[0] & 0xf0) == 0x80 ||
+				      e->rec[0] == 0xde || e->rec[0] == 0xdf)));
+}
+
 static int s_down_entry(kp_txn *txn, struct s_down *d, const uint8_t *bytes,
 			size_t len)
 {
 	char err[KP_ERR_MAX];
 	uint8_t key[KP_KEY_MAX];
+	struct s_mentry e;
 	struct kp_id id;
-	json_t *e, *rec;
-	const char *op, *idtext;
-	uint64_t g;
 	int rc = KP_OK;
 
-	if (kp_codec_decode(bytes, len, &e) || !json_is_object(e)) {
-		snprintf(d->why, sizeof d->why, "an entry that is no map");
-		json_decref(e);
-		return KP_EPROTO;
-	}
-	g = (uint64_t)kp_rec_int(e, "g", 0);
-	op = kp_rec_str(e, "op", "");
-	idtext = kp_rec_str(e, "id", "");
-	rec = json_object_get(e, "rec");
-	if (kp_id_parse(idtext, NULL, 0, &id, err) ||
-	    (strcmp(op, "put") && strcmp(op, "del")) ||
-	    (!strcmp(op, "put") && !json_is_object(rec))) {
+	if (!s_mentry_read(bytes, len, &e) ||
+	    kp_id_parse(e.id, NULL, 0, &id, err)) {
 		snprintf(d->why, sizeof d->why,
 			 "entry %" PRIu64 " (%s) is not a change of a record",
-			 g, idtext);
-		json_decref(e);
+			 e.g, e.id[0] ? e.id : "no id");
 		return KP_EPROTO;
 	}
-	if (g && g <= d->cursor.seq && !d->m->down_reset) {
-		json_decref(e); /* had it: delivered again */
-		return KP_OK;
-	}
-	if (strcmp(id.hub, d->hs->hub)) {
+	if (e.g && e.g <= d->cursor.seq && !d->m->down_reset)
+		return KP_OK; /* had it: delivered again */
+	/* This hub's own records are not mirrored, and volunteers never
+	 * leave their hub's partition at central. */
+	if (strcmp(id.hub, d->hs->hub) && id.kind != KP_VOLUNTEER) {
 		size_t klen = kp_id_key(&id, key);
-		if (!strcmp(op, "del") ||
-		    !kp_model_project(id.kind, rec, KP_TO_MIRROR)) {
+		if (e.del)
 			rc = kp_txn_tdel(txn, KP_T_MIRROR, key, klen);
-		} else {
-			d->hs->tmp.len = 0;
-			rc = kp_codec_encode(rec, &d->hs->tmp);
-			if (!rc)
-				rc = kp_txn_tput(txn, KP_T_MIRROR, key, klen,
-						 d->hs->tmp.data,
-						 d->hs->tmp.len, 0);
-		}
+		else
+			rc = kp_txn_tput(txn, KP_T_MIRROR, key, klen, e.rec,
+					 e.reclen, 0);
 		d->applied++;
 	}
-	if (!rc && g) {
-		d->cursor.seq = g;
-		d->cursor.at = kp_rec_int(e, "at", 0);
-		snprintf(d->cursor.id, sizeof d->cursor.id, "%s", idtext);
+	if (!rc && e.g) {
+		d->cursor.seq = e.g;
+		d->cursor.at = e.at;
+		snprintf(d->cursor.id, sizeof d->cursor.id, "%s", e.id);
 	}
-	json_decref(e);
 	return rc;
 }
 
@@ -1565,6 +1630,45 @@ static int s_defer(kp_txn *txn, struct s_merge *mg, const struct s_item *it)
 			   it->bytes, it->len, 0);
 }
 
+/* Central's version of a record whose id the hub used again: it comes
+ * back as a new record under a fresh id, or goes to the dead letters
+ * when its room is taken. */
+static int s_relocate(kp_txn *txn, struct s_merge *mg, struct s_item *it,
+		      const json_t *rec, const char *idtext)
+{
+	kp_hubsync *hs = mg->hs;
+	char why[600], newtext[KP_ID_STRLEN];
+	struct kp_id nid;
+	json_t *mine;
+	int rc;
+
+	if ((rc = kp_txn_new_id(txn, it->id.kind, &nid)))
+		return rc;
+	if (!(mine = json_deep_copy(rec)))
+		return KP_ENOMEM;
+	kp_id_format(&nid, newtext);
+	rc = s_hold(txn, &nid, mine, why, sizeof why);
+	if (rc == KP_ECLASH || rc == KP_ENOTFOUND || rc == KP_EINVAL) {
+		char reason[800];
+		snprintf(reason, sizeof reason,
+			 "this hub used %s again for another record; central's "
+			 "version cannot come back as %s: %.500s",
+			 idtext, newtext, why);
+		mg->count.dead++;
+		rc = s_dead(txn, hs, it->entry, idtext, reason);
+	} else if (rc == KP_OK) {
+		mg->count.moved++;
+		if (hs->rs.moved + mg->count.moved <= S_MOVED_LOGGED)
+			s_log(hs,
+			      "restore: %s was used again here; central's "
+			      "version is back as %s",
+			      idtext, newtext);
+		rc = kp_txn_put(txn, &nid, mine);
+	}
+	json_decref(mine);
+	return rc;
+}
+
 /* The restore rules of docs/protocol.md for one entry of central's. */
 static int s_merge_one(kp_txn *txn, struct s_merge *mg, struct s_item *it,
 		       const struct s_lw *lw)
@@ -1585,6 +1689,10 @@ static int s_merge_one(kp_txn *txn, struct s_merge *mg, struct s_item *it,
 		mg->count.dead++;
 		return s_dead(txn, hs, it->entry, idtext, why);
 	}
+	/* Ids central holds are taken: the hub hands none of them out
+	 * again (a restored hub's counters are as old as its backup). */
+	if ((rc = kp_txn_id_seen(txn, &it->id, &fresh)))
+		return rc;
 	rc = kp_txn_get(txn, &it->id, &cur);
 	if (rc && rc != KP_ENOTFOUND)
 		return rc;
@@ -1597,8 +1705,6 @@ static int s_merge_one(kp_txn *txn, struct s_merge *mg, struct s_item *it,
 		}
 		if (!(mine = json_deep_copy(rec)))
 			return KP_ENOMEM;
-		if ((rc = kp_txn_id_seen(txn, &it->id, &fresh)))
-			goto out_mine;
 		rc = s_hold(txn, &it->id, mine, why, sizeof why);
 		if (rc == KP_ENOTFOUND && mg->defer) {
 			rc = s_defer(txn, mg, it);
@@ -1626,17 +1732,19 @@ static int s_merge_one(kp_txn *txn, struct s_merge *mg, struct s_item *it,
 	json_decref(mine);
 	mine = NULL;
 	if (lw && lw->found && lw->at >= at) {
-		/* The hub's own later write stands. */
-		char mine_at[KP_TIME_STRLEN], theirs_at[KP_TIME_STRLEN];
-		kp_time_format(lw->at, mine_at);
-		kp_time_format(at, theirs_at);
-		snprintf(why, sizeof why,
-			 "this hub wrote %s again (%s) after the version "
-			 "central holds (%s), which is kept here; the hub's "
-			 "own write stands",
-			 idtext, mine_at, theirs_at);
-		mg->count.dead++;
-		rc = s_dead(txn, hs, it->entry, idtext, why);
+		/* The hub wrote the id after central's version: typically
+		 * the restored hub handed it out again, for a new record.
+		 * The hub's record stands; central's comes back under a
+		 * fresh id, once every id central holds is known (the end
+		 * of the restore), so the fresh one is nobody's. */
+		if (del) {
+			mg->count.kept++;
+			rc = KP_OK;
+		} else if (mg->defer) {
+			rc = s_defer(txn, mg, it);
+		} else {
+			rc = s_relocate(txn, mg, it, rec, idtext);
+		}
 		goto out;
 	}
 	/* Central's version is newer: it is taken. */
@@ -1749,6 +1857,7 @@ static void s_count_add(struct s_merge_count *to, const struct s_merge_count *c)
 	to->taken += c->taken;
 	to->same += c->same;
 	to->kept += c->kept;
+	to->moved += c->moved;
 	to->dead += c->dead;
 	to->deferred += c->deferred;
 }
@@ -1847,11 +1956,11 @@ static void s_restore_finish(kp_hubsync *hs)
 	}
 	s_log(hs,
 	      "restore finished: %" PRIu64 " records back, %" PRIu64
-	      " taken from central, %" PRIu64 " the same, %" PRIu64
-	      " left deleted, %" PRIu64
+	      " taken from central, %" PRIu64 " back under a new id, %" PRIu64
+	      " the same, %" PRIu64 " left as the hub has them, %" PRIu64
 	      " to the dead letters; new incarnation %.8s",
-	      hs->rs.back, hs->rs.taken, hs->rs.same, hs->rs.kept, hs->rs.dead,
-	      kp_store_incarnation(hs->store));
+	      hs->rs.back, hs->rs.taken, hs->rs.moved, hs->rs.same, hs->rs.kept,
+	      hs->rs.dead, kp_store_incarnation(hs->store));
 	s_restart(hs, NULL);
 }
 
@@ -2132,6 +2241,16 @@ static void s_timers(kp_hubsync *hs, int64_t now)
 		s_send(hs, &p);
 		hs->next_ping = now + S_PING_MS;
 	}
+	if (hs->recheck_ms && now >= hs->recheck_due) {
+		/* Every millisecond for the first few, then less often. */
+		if (hs->state == S_STREAMING)
+			hs->caught_up = false;
+		if (++hs->rechecks > 4)
+			hs->recheck_ms *= 2;
+		hs->recheck_due = now + hs->recheck_ms;
+		if (hs->recheck_ms > S_RECHECK_MAX)
+			hs->recheck_ms = 0;
+	}
 	if (now >= hs->next_headcheck) {
 		hs->next_headcheck = now + S_HEADCHECK_MS;
 		if (hs->state == S_STREAMING)
@@ -2200,6 +2319,8 @@ static long s_timeout(const kp_hubsync *hs, int64_t now)
 	if (hs->state == S_STREAMING && hs->ninflight)
 		t = s_min(t, hs->last_progress + S_STALL_MS + 1);
 	t = s_min(t, hs->next_headcheck);
+	if (hs->recheck_ms)
+		t = s_min(t, hs->recheck_due);
 	t = s_min(t, hs->next_prune);
 	if (hs->meta_dirty)
 		t = s_min(t, hs->meta_flushed + S_META_MS);
@@ -2259,9 +2380,17 @@ int kp_hubsync_run(kp_hubsync *hs, int stop_fd)
 		if (items[n - 1].revents)
 			hs->stopping = true;
 		if (n == 3 && items[1].revents) {
+			/* A write to the data file. The writer makes its
+			 * commit visible to readers just after its last
+			 * write (LMDB sets the lock file's txnid then), so a
+			 * look now may come too early: more follow, every
+			 * millisecond at first, up to half a second later. */
 			s_inotify_drain(hs);
 			if (hs->state == S_STREAMING)
 				hs->caught_up = false;
+			hs->recheck_ms = 1;
+			hs->rechecks = 0;
+			hs->recheck_due = s_mono_ms() + 1;
 		}
 		if (items[0].revents & ZMQ_POLLIN)
 			s_drain(hs);
