@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_export.h"
 #include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
@@ -31,14 +32,14 @@ static const char *const s_flags[] = {
     "series",
     "consent",
     "no-consent",
+    "new-ids",
     NULL,
 };
 
 static const struct cli_command *const s_tables[] = {
-    cli_node_commands,	    cli_room_commands,
-    cli_booking_commands,   cli_activity_commands,
-    cli_volunteer_commands, cli_import_commands,
-    cli_sync_commands,	    NULL,
+    cli_node_commands,	   cli_room_commands,	   cli_booking_commands,
+    cli_activity_commands, cli_volunteer_commands, cli_import_commands,
+    cli_sync_commands,	   cli_export_commands,	   NULL,
 };
 
 static bool s_is_flag(const char *name)

@@ -16,6 +16,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
 # The command-line tests read --json output with python3's json module.
 command -v python3 >/dev/null 2>&1 || need="$need python3"
+# The export tests read iCalendar feeds with python3-icalendar.
+[ -e /usr/lib/python3/dist-packages/icalendar/__init__.py ] || need="$need python3-icalendar"
 if [ -n "$need" ]; then
 	echo "install-deps: installing$need"
 	if [ "$(id -u)" != 0 ]; then
