@@ -39,8 +39,8 @@
 #include "wire.h"
 
 #define MAX_ROUND 64	     /* messages taken per turn of the loop */
-#define ROUND_BYTES (16u << 20) /* ... or this many bytes of them */
-#define RECV_HWM 4	     /* batches queued per hub connection */
+#define ROUND_BYTES (8u << 20) /* ... or this many bytes of them */
+#define RECV_HWM 3	     /* batches queued per hub connection */
 #define DOWN_WINDOW 2	     /* DOWN batches in flight per hub */
 #define DOWN_SCAN 20000	     /* mlog entries looked at per DOWN batch */
 #define SEEN_EVERY_MS 2000   /* how often last-seen is written */
@@ -1655,10 +1655,17 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		s_apply_round(&c, round, nround);
 		for (int i = 0; i < n; i++)
 			s_inmsg_free(&msgs[i]);
+		/* Mirrors wait while any hub is catching up: the up-stream
+		 * is what the municipality's picture needs first. */
+		bool catching_up = false;
+		for (struct peer *p = c.peers; p; p = p->next)
+			catching_up |= p->state == P_SNAP ||
+				       p->reg.head >
+					   p->reg.applied + KP_BATCH_ENTRIES;
 		for (struct peer *p = c.peers; p; p = p->next) {
 			if (p->state == P_RESTORE)
 				s_restore_pump(&c, p);
-			else
+			else if (!catching_up)
 				s_down_pump(&c, p);
 		}
 		int64_t now = s_now_ms();

@@ -26,8 +26,8 @@
 
 #define KP_PROTO_VERSION 1
 #define KP_WIRE_MAX (16u << 20)	   /* largest frame anyone sends: 16 MiB */
-#define KP_BATCH_ENTRIES 2000	   /* entries per CHANGES / DOWN batch */
-#define KP_BATCH_BYTES (1u << 20)  /* ... or this many bytes */
+#define KP_BATCH_ENTRIES 1000	   /* entries per CHANGES / DOWN batch */
+#define KP_BATCH_BYTES (512u << 10) /* ... or this many bytes */
 #define KP_WINDOW 32		   /* batches in flight, each way */
 #define KP_REASON_MAX 300
 
