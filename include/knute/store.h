@@ -77,7 +77,10 @@ int kp_txn_put(kp_txn *txn, const struct kp_id *id, json_t *rec);
  * load encodes in several threads): rec is the msgpack map of the
  * record (kp_codec_encode()) with "kind" and "hub" set as kp_txn_put()
  * sets them and no "id", which is put in front here. The caller vouches
- * that the map is a valid record. KP_EINVAL if rec is no map. */
+ * that the map is a valid record. For a bulk load in a write transaction:
+ * it puts through cursors the transaction keeps, fastest for records of
+ * a kind in ascending order. KP_EINVAL if rec is no map or id has no
+ * kind. */
 int kp_txn_put_packed(kp_txn *txn, const struct kp_id *id, const void *rec,
 		      size_t len);
 /* Remove the record and log a tombstone. KP_ENOTFOUND if absent. */
@@ -117,6 +120,11 @@ struct kp_slot {
 
 /* Record that owner holds room from start to end. */
 int kp_txn_slot_add(kp_txn *txn, uint64_t room, const struct kp_slot *slot);
+/* kp_txn_slot_add() for a bulk load in a write transaction: the same,
+ * through a cursor the transaction keeps, so it is fastest for slots put
+ * in key order (room, start, owner). */
+int kp_txn_slot_add_bulk(kp_txn *txn, uint64_t room,
+			 const struct kp_slot *slot);
 /* Drop that slot (KP_OK also when it is not there). */
 int kp_txn_slot_del(kp_txn *txn, uint64_t room, const struct kp_slot *slot);
 /* KP_ECLASH, with the slot in *clash, when [start, end) overlaps a held

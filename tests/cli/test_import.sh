@@ -228,6 +228,133 @@ else
 	fail swapped_slots_hold "exit $rc: $(cat "$T/err")"
 fi
 
+# ---- the fast way and the slow way read alike ----
+# Plain bookings and activities go the fast way (hub/cmd_import.c, "the
+# fast path"); KNUTE_IMPORT_CROSSCHECK=1 reads each of them the slow way
+# as well and fails the import where the two differ; KNUTE_IMPORT_FAST=0
+# reads every line the slow way. 2027-03-01 is a Monday; 17:00 there is
+# 1803916800, and the weekly series cross the clock change of 28 March.
+D2="$T/fast" D3="$T/slow"
+cat >"$T/plain.jsonl" <<EOF
+{"id":"fjell:r1","kind":"room","name":"Storsalen på Fjell","capacity":80,"open":"mon-sun 08:00-22:00"}
+{"id":"fjell:r2","kind":"room","name":"Grupperom Konnerud","capacity":12}
+{"kind":"booking","room":"r1","org":"Røde Kors","status":"confirmed","start":1803916800,"end":1803924000}
+{"id":"b7","kind":"booking","hub":"fjell","room":"fjell:r1","org":"Blå Kors","contact":"Kari Nordmann","purpose":"Styremøte","status":"pending","start":1803924000,"end":1803927600,"cancelled":[]}
+{"id":"fjell:b9","room":"r2","org":"Kirkens Bymisjon","status":"confirmed","start":1803916800,"end":1803920400,"weekly":true,"days":"mon,thu","until":"2027-04-08","cancelled":[1804176000]}
+  {"kind" : "booking", "room" : "r2", "org" : "Frivilligsentralen", "status" : "cancelled", "start" : 1803916800, "end" : 1803920400}
+{"kind":"activity","title":"Språkkafé på norsk","organiser":"Frivilligsentralen Drammen","category":"språkkafé","target":"voksne","room":"r1","weekly":true,"days":"tue,wed","until":"2027-04-14","start":1804006800,"end":1804014000,"volunteers_needed":3,"skills":["norsk","førstehjelp"],"police_required":true}
+{"id":"fjell:a4","kind":"activity","title":"Leksehjelp","organiser":"Røde Kors","category":"leksehjelp","target":"barn","status":"active","description":"5.-7. trinn","start":1804093200,"end":1804100400}
+{"kind":"booking","room":"r1","org":"Strømsø Velforening","status":"confirmed","activity":"a4","start":1803902400,"end":1803906000}
+{"kind":"booking","room":"r2","org":"Blå Kors","status":"confirmed","start":1806138000,"end":1806141600,"note":"unknown fields go the slow way"}
+{"kind":"booking","room":"r2","org":"Blå \u00d8st","status":"confirmed","start":1806141600,"end":1806145200}
+EOF
+"$K" init --data "$D2" --hub fjell --name "Knutepunkt Fjell" >/dev/null
+"$K" init --data "$D3" --hub fjell --name "Knutepunkt Fjell" >/dev/null
+KNUTE_IMPORT_TIMING=1 KNUTE_IMPORT_CROSSCHECK=1 "$K" --data "$D2" import "$T/plain.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "imported 11 records" "$T/out" &&
+	grep -q " 7 of 11 lines the fast way)" "$T/err"; then
+	pass fast_way_reads_as_slow_way
+else
+	fail fast_way_reads_as_slow_way "exit $rc: $(cat "$T/out" "$T/err")"
+fi
+KNUTE_IMPORT_FAST=0 "$K" --data "$D3" import "$T/plain.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+same=yes
+for what in "booking list" "activity list" "booking show b9" "activity show a4"; do
+	# shellcheck disable=SC2086
+	"$K" --data "$D2" $what --json >"$T/fast.json" 2>&1
+	# shellcheck disable=SC2086
+	"$K" --data "$D3" $what --json >"$T/slow.json" 2>&1
+	cmp -s "$T/fast.json" "$T/slow.json" || same="no: $what differs"
+done
+if [ $rc -eq 0 ] && [ "$same" = yes ]; then
+	pass fast_and_slow_stores_alike
+else
+	fail fast_and_slow_stores_alike "exit $rc, $same: $(cat "$T/err")"
+fi
+
+# A bad line among plain ones: the fast way leaves it to the slow way,
+# which names it, and nothing is written.
+i=0
+: >"$T/mixed.jsonl"
+while [ $i -lt 40 ]; do
+	echo "{\"kind\":\"booking\",\"room\":\"r2\",\"org\":\"Røde Kors\",\"status\":\"confirmed\",\"start\":$((1811000000 + i * 7200)),\"end\":$((1811003600 + i * 7200))}" >>"$T/mixed.jsonl"
+	[ $i -eq 29 ] && echo '{"kind":"booking","room":"r2","org":"Blå Kors","status":"maybe","start":1812000000,"end":1812003600}' >>"$T/mixed.jsonl"
+	i=$((i + 1))
+done
+seq2() {
+	"$K" --data "$D2" status --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["head_seq"])'
+}
+before2=$(seq2)
+"$K" --data "$D2" import "$T/mixed.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "1 of 41 lines has a problem" "$T/err" &&
+	grep -q "line 31: field 'status'" "$T/err" && [ "$(seq2)" = "$before2" ]; then
+	pass bad_line_among_plain_ones
+else
+	fail bad_line_among_plain_ones "exit $rc, head $before2 -> $(seq2): $(cat "$T/err")"
+fi
+
+# Every record, its oplog entry (seqs without a gap) and its slots are
+# written whatever the batches: a file in batches of 7 (KNUTE_IMPORT_BATCH).
+grep -v maybe "$T/mixed.jsonl" >"$T/good40.jsonl"
+KNUTE_IMPORT_BATCH=7 "$K" --data "$D2" import "$T/good40.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+"$K" --data "$D2" booking list --room r2 --json >"$T/list.json" 2>>"$T/err"
+"$K" --data "$D2" booking add --room r2 --from "2027-05-23 08:00" \
+	--to "2027-05-23 22:00" --org "Blå Kors" >/dev/null 2>"$T/clash"
+crc=$?
+if [ $rc -eq 0 ] && grep -q "imported 40 records" "$T/out" &&
+	[ "$(seq2)" = $((before2 + 40)) ] && [ $crc -eq 3 ] &&
+	jcheck "$T/list.json" 'sum(1 for b in v if b["org"] == "Røde Kors") == 40'; then
+	pass batches_write_everything
+else
+	fail batches_write_everything "exit $rc, clash exit $crc, head $(seq2) (want $((before2 + 40))): $(cat "$T/out" "$T/err" "$T/clash")"
+fi
+
+# Another process books while a big import runs: whatever the order, the
+# room is never booked twice (the import checks its slots again inside
+# each batch once the store moved, and stops where a slot was taken).
+D4="$T/race"
+"$K" init --data "$D4" --hub fjell --name "Knutepunkt Fjell" >/dev/null
+python3 - "$T/race.jsonl" <<'PYEOF'
+import sys
+# Rooms r1..r4 each booked hour after hour from 2026-01-05 00:00 in Oslo
+# (1767567600), 30000 bookings in all: the last, of r4, 2026-11-13 11:00.
+t0 = 1767567600
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    for r in range(1, 5):
+        f.write('{"id":"fjell:r%d","kind":"room","name":"Rom %d","capacity":10}\n' % (r, r))
+    for i in range(30000):
+        s = t0 + 3600 * (i // 4)
+        f.write('{"kind":"booking","room":"r%d","org":"Røde Kors","status":"confirmed","start":%d,"end":%d}\n'
+                % (i % 4 + 1, s, s + 3600))
+PYEOF
+KNUTE_IMPORT_BATCH=2000 "$K" --data "$D4" import "$T/race.jsonl" \
+	>"$T/race.out" 2>"$T/race.err" &
+pid=$!
+i=0
+while [ $i -lt 40 ]; do
+	"$K" --data "$D4" booking add --room r4 --from "2026-11-13 11:00" \
+		--to "2026-11-13 12:00" --org "Blå Kors" >/dev/null 2>&1 && break
+	i=$((i + 1))
+done
+wait $pid
+rc=$?
+"$K" --data "$D4" booking list --room r4 --json >"$T/r4.json" 2>>"$T/race.err"
+# The booking came first (the import is refused whole), between the check
+# and the write (the import stops there), or after (the booking clashes).
+apart='all(a["end"] <= b["start"] for a, b in zip(s, s[1:]))'
+if { [ $rc -eq 0 ] || { [ $rc -eq 3 ] && grep -q -e "nothing was written" \
+	-e "by another process" "$T/race.err"; }; } &&
+	jcheck "$T/r4.json" "(lambda s: $apart)(sorted(v, key=lambda b: b['start']))"; then
+	pass import_and_booking_race
+else
+	fail import_and_booking_race "exit $rc: $(cat "$T/race.out" "$T/race.err")"
+fi
+
 # ---- the benchmark tool runs (small) ----
 if [ -x "${BIN:-}/bench_store" ]; then
 	"$BIN/bench_store" --knute "$K" --dir "$T" --records 3000 --writes 20 \
