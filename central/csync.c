@@ -38,15 +38,15 @@
 #include "model.h"
 #include "wire.h"
 
-#define MAX_ROUND 64	     /* messages taken per turn of the loop */
-#define ROUND_BYTES (8u << 20) /* ... or this many bytes of them */
-#define RECV_HWM 3	     /* batches queued per hub connection */
-#define DOWN_WINDOW 2	     /* DOWN batches in flight per hub */
-#define DOWN_SCAN 20000	     /* mlog entries looked at per DOWN batch */
-#define SEEN_EVERY_MS 2000   /* how often last-seen is written */
-#define GC_EVERY_MS 10000    /* how often the municipality log is pruned */
-#define GC_CHUNK 100000	     /* entries pruned per transaction */
-#define MAX_RID 256
+#define MAX_ROUND     64	 /* messages taken per turn of the loop */
+#define ROUND_BYTES   (8u << 20) /* ... or this many bytes of them */
+#define RECV_HWM      3		 /* batches queued per hub connection */
+#define DOWN_WINDOW   2		 /* DOWN batches in flight per hub */
+#define DOWN_SCAN     20000	 /* mlog entries looked at per DOWN batch */
+#define SEEN_EVERY_MS 2000	 /* how often last-seen is written */
+#define GC_EVERY_MS   10000	 /* how often the municipality log is pruned */
+#define GC_CHUNK      100000	 /* entries pruned per transaction */
+#define MAX_RID	      256
 
 struct reg {
 	char hub[KP_HUB_ID_MAX + 1];
@@ -82,10 +82,10 @@ struct peer {
 	bool restore_done;
 
 	/* down-stream */
-	uint64_t down_next;	  /* next gseq to look at */
+	uint64_t down_next;	/* next gseq to look at */
 	uint64_t down_inflight; /* batches sent, not acknowledged */
-	bool down_reset;	  /* sending a whole mirror */
-	uint64_t down_reset_g;	  /* the gseq the whole mirror stands for */
+	bool down_reset;	/* sending a whole mirror */
+	uint64_t down_reset_g;	/* the gseq the whole mirror stands for */
 	uint8_t reset_key[KP_KEY_MAX];
 	size_t reset_klen;
 	bool reset_started;
@@ -240,8 +240,8 @@ static void s_refuse(struct central *c, const uint8_t *rid, size_t rid_len,
 		     uint64_t session, const char *reason)
 {
 	struct kp_msg m = {.type = KP_MSG_REFUSE, .session = session};
-	snprintf(m.reason, sizeof m.reason, "%.*s",
-		 (int)sizeof m.reason - 1, reason);
+	snprintf(m.reason, sizeof m.reason, "%.*s", (int)sizeof m.reason - 1,
+		 reason);
 	s_send_to(c, rid, rid_len, &m);
 }
 
@@ -254,9 +254,9 @@ struct round {
 
 /* ---- dead letters ---- */
 
-static int s_dead(struct round *r, kp_txn *txn, struct reg *reg,
-		  uint64_t seq, const char *id, const char *reason,
-		  const void *entry, size_t len)
+static int s_dead(struct round *r, kp_txn *txn, struct reg *reg, uint64_t seq,
+		  const char *id, const char *reason, const void *entry,
+		  size_t len)
 {
 	struct kp_buf *buf = &r->c->tmp;
 	uint8_t key[8];
@@ -265,8 +265,8 @@ static int s_dead(struct round *r, kp_txn *txn, struct reg *reg,
 
 	if (kp_codec_decode(entry, len, &e))
 		e = json_string("(bytes that are not msgpack)");
-	o = json_pack("{sssIsssssIso}", "hub", reg->hub, "seq",
-		      (json_int_t)seq, "id", id, "reason", reason, "at",
+	o = json_pack("{sssIsssssIso}", "hub", reg->hub, "seq", (json_int_t)seq,
+		      "id", id, "reason", reason, "at",
 		      (json_int_t)(s_now_ms() / 1000), "entry", e);
 	if (!o)
 		return KP_ENOMEM;
@@ -291,8 +291,8 @@ static int s_dead(struct round *r, kp_txn *txn, struct reg *reg,
 
 /* Append {g, op, id, at, rec} for a change of hub's record id; rec is the
  * public projection, or NULL for a delete. */
-static int s_mlog(struct round *r, kp_txn *txn, const char *hub,
-		  const char *id, json_t *rec)
+static int s_mlog(struct round *r, kp_txn *txn, const char *hub, const char *id,
+		  json_t *rec)
 {
 	struct kp_buf *buf = &r->c->tmp;
 	uint8_t key[8], hl = (uint8_t)strlen(hub);
@@ -395,8 +395,7 @@ static int s_entry_check(const char *hub, const void *bytes, size_t len,
 	json_t *v;
 
 	memset(e, 0, sizeof *e);
-	if (kp_codec_decode(bytes, len, &e->root) ||
-	    !json_is_object(e->root)) {
+	if (kp_codec_decode(bytes, len, &e->root) || !json_is_object(e->root)) {
 		json_decref(e->root);
 		e->root = NULL;
 		snprintf(why, KP_ERR_MAX, "the entry is not a msgpack map");
@@ -460,9 +459,8 @@ struct inmsg {
 };
 
 /* The common case, without JSON: an entry that kp_entry_read() took. */
-static int s_apply_fast(struct round *r, kp_txn *txn,
-			const struct kp_entry *e, const void *bytes,
-			size_t len)
+static int s_apply_fast(struct round *r, kp_txn *txn, const struct kp_entry *e,
+			const void *bytes, size_t len)
 {
 	struct kp_buf *buf = &r->c->tmp;
 	uint8_t key[KP_KEY_MAX], gkey[8], hl = (uint8_t)strlen(e->id.hub);
@@ -609,8 +607,8 @@ static int s_clear_prefix(kp_txn *txn, enum kp_table t, const uint8_t *prefix,
 	int rc;
 	do {
 		ks.n = 0;
-		rc = kp_txn_teach(txn, t, NULL, 0, prefix, plen, s_collect,
-				  &ks);
+		rc =
+		    kp_txn_teach(txn, t, NULL, 0, prefix, plen, s_collect, &ks);
 		if (rc < 0)
 			return rc;
 		for (size_t i = 0; i < ks.n; i++)
@@ -652,8 +650,8 @@ static int s_swap_one(const void *k, size_t klen, const void *v, size_t vlen,
 		return KP_OK;
 	}
 	json_decref(was);
-	entry = json_pack("{sIsssssIsO}", "seq", (json_int_t)sw->m->head,
-			  "op", "put", "id", kp_rec_str(rec, "id", ""), "at",
+	entry = json_pack("{sIsssssIsO}", "seq", (json_int_t)sw->m->head, "op",
+			  "put", "id", kp_rec_str(rec, "id", ""), "at",
 			  (json_int_t)(s_now_ms() / 1000), "rec", rec);
 	if (!entry) {
 		json_decref(rec);
@@ -744,9 +742,9 @@ static int s_snap(struct round *r, kp_txn *txn, struct inmsg *im)
 		for (int i = 0; i < 16; i++)
 			im->snap_digest[i] ^= h[i];
 		if (s_record_check(im->reg.hub, rec, &id, why)) {
-			rc = s_dead(r, txn, &im->reg, 0,
-				    kp_rec_str(rec, "id", ""), why, bytes,
-				    elen);
+			rc =
+			    s_dead(r, txn, &im->reg, 0,
+				   kp_rec_str(rec, "id", ""), why, bytes, elen);
 		} else {
 			rc = kp_txn_tput(txn, KP_T_STAGE, key,
 					 kp_id_key(&id, key), bytes, elen, 0);
@@ -837,8 +835,8 @@ static void s_apply_round(struct central *c, struct inmsg **msgs, int n)
 	if (rc) {
 		/* Nothing of the round was written: no ACK goes out, and the
 		 * hubs send again after their timeout. */
-		s_log("could not apply %d batches: %s (%s)", n,
-		      kp_strerror(rc), kp_store_detail(c->store));
+		s_log("could not apply %d batches: %s (%s)", n, kp_strerror(rc),
+		      kp_store_detail(c->store));
 		return;
 	}
 	c->mlog_head = br.r.mlog_head;
@@ -891,8 +889,8 @@ static int s_mlog_fp(kp_txn *txn, uint64_t g, struct kp_fp *fp)
 	json_t *o;
 	int rc;
 	kp_be64_put(key, g);
-	if ((rc = kp_txn_tget(txn, KP_T_MLOG, key, 8, (const void **)&v,
-			      &vlen)))
+	if ((rc =
+		 kp_txn_tget(txn, KP_T_MLOG, key, 8, (const void **)&v, &vlen)))
 		return rc;
 	if (vlen < 1u + v[0] ||
 	    kp_codec_decode(v + 1 + v[0], vlen - 1 - v[0], &o))
@@ -924,8 +922,7 @@ static int s_hello_fn(kp_txn *txn, void *arg)
 		snprintf(reg->inc, sizeof reg->inc, "%s", m->inc);
 		h->w->mode = KP_RESUME;
 		h->w->from = 1;
-	} else if (strcmp(reg->inc, m->inc) ||
-		   m->oldest > reg->applied + 1) {
+	} else if (strcmp(reg->inc, m->inc) || m->oldest > reg->applied + 1) {
 		h->w->mode = KP_SNAPSHOT;
 		if ((rc = s_clear_prefix(txn, KP_T_STAGE, prefix,
 					 s_hub_prefix(m->hub, prefix))))
@@ -1015,8 +1012,7 @@ static void s_diverged(struct central *c, struct peer *p,
 	s_log("hub %s says its history differs from central's (%s): "
 	      "sending back the %s records central holds",
 	      p->reg.hub, m->reason, p->reg.hub);
-	snprintf(w.cinc, sizeof w.cinc, "%s",
-		 kp_store_incarnation(c->store));
+	snprintf(w.cinc, sizeof w.cinc, "%s", kp_store_incarnation(c->store));
 	w.check = p->reg.afp;
 	p->state = P_RESTORE;
 	p->restore_klen = 0;
@@ -1114,13 +1110,12 @@ struct s_pump {
 	uint64_t scanned;
 };
 
-static int s_restore_one(const void *k, size_t klen, const void *v,
-			 size_t vlen, void *arg)
+static int s_restore_one(const void *k, size_t klen, const void *v, size_t vlen,
+			 void *arg)
 {
 	struct s_pump *pu = arg;
 	int rc;
-	if (pu->p->restore_klen == klen &&
-	    !memcmp(pu->p->restore_key, k, klen))
+	if (pu->p->restore_klen == klen && !memcmp(pu->p->restore_key, k, klen))
 		return KP_OK; /* sent in the last batch */
 	if ((rc = kp_batch_add(&pu->c->batch, 0, v, vlen)))
 		return rc;
@@ -1203,15 +1198,14 @@ static int s_down_fn(kp_txn *txn, void *arg)
 	struct s_pump *pu = arg;
 	uint8_t from[8];
 	kp_be64_put(from, pu->p->down_next);
-	int rc = kp_txn_teach(txn, KP_T_MLOG, from, 8, NULL, 0, s_down_one,
-			      pu);
+	int rc = kp_txn_teach(txn, KP_T_MLOG, from, 8, NULL, 0, s_down_one, pu);
 	return rc < 0 ? rc : KP_OK;
 }
 
 /* The whole mirror: every public record of the other hubs, then the log
  * entry at the gseq the mirror then stands at. */
-static int s_reset_one(const void *k, size_t klen, const void *v,
-		       size_t vlen, void *arg)
+static int s_reset_one(const void *k, size_t klen, const void *v, size_t vlen,
+		       void *arg)
 {
 	struct s_pump *pu = arg;
 	struct peer *p = pu->p;
@@ -1255,9 +1249,9 @@ static int s_reset_fn(kp_txn *txn, void *arg)
 {
 	struct s_pump *pu = arg;
 	struct peer *p = pu->p;
-	int rc = kp_txn_teach(txn, KP_T_RECORDS,
-			      p->reset_klen ? p->reset_key : NULL,
-			      p->reset_klen, NULL, 0, s_reset_one, pu);
+	int rc =
+	    kp_txn_teach(txn, KP_T_RECORDS, p->reset_klen ? p->reset_key : NULL,
+			 p->reset_klen, NULL, 0, s_reset_one, pu);
 	if (rc < 0)
 		return rc;
 	if (!pu->full && p->down_reset_g) {
@@ -1342,7 +1336,8 @@ static void s_seen_save(struct central *c, int64_t now, bool all)
 {
 	bool any = false;
 	for (struct peer *p = c->peers; p; p = p->next) {
-		if (p->dirty && (all || now - p->seen_saved_ms >= SEEN_EVERY_MS))
+		if (p->dirty &&
+		    (all || now - p->seen_saved_ms >= SEEN_EVERY_MS))
 			any = true;
 	}
 	if (!any)
@@ -1385,8 +1380,8 @@ struct s_gc_keys {
 	uint64_t *gs;
 };
 
-static int s_gc_collect(const void *k, size_t klen, const void *v,
-			size_t vlen, void *arg)
+static int s_gc_collect(const void *k, size_t klen, const void *v, size_t vlen,
+			void *arg)
 {
 	struct s_gc_keys *ks = arg;
 	(void)v;
@@ -1529,8 +1524,7 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 		round[(*nround)++] = im;
 		return;
 	case KP_MSG_PING: {
-		struct kp_msg pong = {.type = KP_MSG_PING,
-				      .seq = c->mlog_head};
+		struct kp_msg pong = {.type = KP_MSG_PING, .seq = c->mlog_head};
 		if (im->m.seq > p->reg.head)
 			p->reg.head = im->m.seq;
 		s_send(c, p, &pong);
@@ -1550,8 +1544,8 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 		s_diverged(c, p, &im->m);
 		return;
 	default:
-		s_log("hub %s sent %s, which central does not take",
-		      p->reg.hub, kp_wire_type_name(im->m.type));
+		s_log("hub %s sent %s, which central does not take", p->reg.hub,
+		      kp_wire_type_name(im->m.type));
 		return;
 	}
 }
@@ -1659,9 +1653,9 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		 * is what the municipality's picture needs first. */
 		bool catching_up = false;
 		for (struct peer *p = c.peers; p; p = p->next)
-			catching_up |= p->state == P_SNAP ||
-				       p->reg.head >
-					   p->reg.applied + KP_BATCH_ENTRIES;
+			catching_up |=
+			    p->state == P_SNAP ||
+			    p->reg.head > p->reg.applied + KP_BATCH_ENTRIES;
 		for (struct peer *p = c.peers; p; p = p->next) {
 			if (p->state == P_RESTORE)
 				s_restore_pump(&c, p);

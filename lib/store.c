@@ -192,10 +192,10 @@ static int s_env_open(kp_store *store, const char *dir)
  * gets them the first time it is opened for writing; opened read-only it
  * works without them and they read as empty. */
 static const char *const s_table_names[KP_NTABLES] = {
-	[KP_T_RECORDS] = "records", [KP_T_OPLOG] = "oplog",
-	[KP_T_MIRROR] = "mirror",   [KP_T_HUBS] = "hubs",
-	[KP_T_MLOG] = "mlog",	    [KP_T_DEAD] = "dead",
-	[KP_T_STAGE] = "stage",
+    [KP_T_RECORDS] = "records", [KP_T_OPLOG] = "oplog",
+    [KP_T_MIRROR] = "mirror",	[KP_T_HUBS] = "hubs",
+    [KP_T_MLOG] = "mlog",	[KP_T_DEAD] = "dead",
+    [KP_T_STAGE] = "stage",
 };
 
 static int s_open_tables_pass(kp_store *store, bool create, bool *missing)

@@ -474,8 +474,7 @@ static bool s_personal(char kind, const char *field)
 	return kind == KP_VOLUNTEER && kp_in_list(kp_personal_fields, field);
 }
 
-static int s_validate(char kind, const json_t *rec, bool projected,
-		      char *err)
+static int s_validate(char kind, const json_t *rec, bool projected, char *err)
 {
 	const struct s_field *schema = s_schema(kind);
 	int rc;
@@ -549,9 +548,9 @@ int kp_model_validate(char kind, const json_t *rec, char *err)
 
 int kp_model_validate_shared(char kind, const json_t *rec, char *err)
 {
-	bool projected = kind == KP_VOLUNTEER &&
-			 !kp_rec_bool(json_object_get(rec, "consent"), "share",
-				      false);
+	bool projected =
+	    kind == KP_VOLUNTEER &&
+	    !kp_rec_bool(json_object_get(rec, "consent"), "share", false);
 	return s_validate(kind, rec, projected, err);
 }
 
@@ -799,9 +798,9 @@ int kp_model_check_packed(char kind, const void *object, bool shared)
 		return KP_EINVAL;
 	if (shared && kind == KP_VOLUNTEER) {
 		const msgpack_object *c = s_mp_get(rec, "consent");
-		const msgpack_object *share =
-		    c && c->type == MSGPACK_OBJECT_MAP ? s_mp_get(c, "share")
-						       : NULL;
+		const msgpack_object *share = c && c->type == MSGPACK_OBJECT_MAP
+						  ? s_mp_get(c, "share")
+						  : NULL;
 		projected = !share || share->type != MSGPACK_OBJECT_BOOLEAN ||
 			    !share->via.boolean;
 	}

@@ -20,26 +20,33 @@
 #include "knute/error.h"
 
 static const char *const s_type_names[KP_MSG_NTYPES] = {
-	[KP_MSG_NONE] = "NONE",		 [KP_MSG_HELLO] = "HELLO",
-	[KP_MSG_WELCOME] = "WELCOME",	 [KP_MSG_REFUSE] = "REFUSE",
-	[KP_MSG_CHANGES] = "CHANGES",	 [KP_MSG_ACK] = "ACK",
-	[KP_MSG_DIVERGED] = "DIVERGED",	 [KP_MSG_SNAP] = "SNAP",
-	[KP_MSG_RESTORE] = "RESTORE",	 [KP_MSG_DOWN] = "DOWN",
-	[KP_MSG_DOWN_ACK] = "DOWN_ACK",	 [KP_MSG_PING] = "PING",
-	[KP_MSG_VERIFY] = "VERIFY",	 [KP_MSG_VERIFY_R] = "VERIFY_R",
-	[KP_MSG_RESTORE_ACK] = "RESTORE_ACK",
+    [KP_MSG_NONE] = "NONE",
+    [KP_MSG_HELLO] = "HELLO",
+    [KP_MSG_WELCOME] = "WELCOME",
+    [KP_MSG_REFUSE] = "REFUSE",
+    [KP_MSG_CHANGES] = "CHANGES",
+    [KP_MSG_ACK] = "ACK",
+    [KP_MSG_DIVERGED] = "DIVERGED",
+    [KP_MSG_SNAP] = "SNAP",
+    [KP_MSG_RESTORE] = "RESTORE",
+    [KP_MSG_DOWN] = "DOWN",
+    [KP_MSG_DOWN_ACK] = "DOWN_ACK",
+    [KP_MSG_PING] = "PING",
+    [KP_MSG_VERIFY] = "VERIFY",
+    [KP_MSG_VERIFY_R] = "VERIFY_R",
+    [KP_MSG_RESTORE_ACK] = "RESTORE_ACK",
 };
 
 const char *kp_wire_type_name(enum kp_msg_type type)
 {
 	return type > KP_MSG_NONE && type < KP_MSG_NTYPES ? s_type_names[type]
-							   : "unknown";
+							  : "unknown";
 }
 
 static const char *const s_mode_names[] = {
-	[KP_RESUME] = "resume",
-	[KP_SNAPSHOT] = "snapshot",
-	[KP_RESTORE] = "restore",
+    [KP_RESUME] = "resume",
+    [KP_SNAPSHOT] = "snapshot",
+    [KP_RESTORE] = "restore",
 };
 
 enum s_ftype {
@@ -54,9 +61,9 @@ enum s_ftype {
 	F_MODE,	  /* enum kp_welcome_mode as its name */
 };
 
-#define B(t) (1u << (t))
+#define B(t)   (1u << (t))
 #define OFF(f) offsetof(struct kp_msg, f)
-#define SZ(f) sizeof(((struct kp_msg *)0)->f)
+#define SZ(f)  sizeof(((struct kp_msg *)0)->f)
 
 struct s_field {
 	const char *key;
@@ -76,53 +83,50 @@ struct s_field {
 	 ((1u << KP_MSG_NTYPES) - 1))
 
 static const struct s_field s_fields[] = {
-	{"s", F_U64, OFF(session), SZ(session), ~0u, SESSIONED},
-	{"hub", F_HUB, OFF(hub), SZ(hub), B(KP_MSG_HELLO) | B(KP_MSG_VERIFY),
-	 B(KP_MSG_HELLO) | B(KP_MSG_VERIFY)},
-	{"inc", F_TEXT, OFF(inc), SZ(inc), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
-	 B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
-	{"head", F_U64, OFF(head), SZ(head), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
-	 B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
-	{"oldest", F_U64, OFF(oldest), SZ(oldest), B(KP_MSG_HELLO),
-	 B(KP_MSG_HELLO)},
-	{"dseq", F_U64, OFF(down.seq), SZ(down.seq), B(KP_MSG_HELLO),
-	 B(KP_MSG_HELLO)},
-	{"dat", F_I64, OFF(down.at), SZ(down.at), B(KP_MSG_HELLO),
-	 B(KP_MSG_HELLO)},
-	{"did", F_TEXT, OFF(down.id), SZ(down.id), B(KP_MSG_HELLO),
-	 B(KP_MSG_HELLO)},
-	{"cinc", F_TEXT, OFF(cinc), SZ(cinc),
-	 B(KP_MSG_HELLO) | B(KP_MSG_WELCOME), B(KP_MSG_WELCOME)},
-	{"mode", F_MODE, OFF(mode), SZ(mode), B(KP_MSG_WELCOME),
-	 B(KP_MSG_WELCOME)},
-	{"from", F_U64, OFF(from), SZ(from), B(KP_MSG_WELCOME),
-	 B(KP_MSG_WELCOME)},
-	{"cseq", F_U64, OFF(check.seq), SZ(check.seq), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
-	 B(KP_MSG_WELCOME)},
-	{"cat", F_I64, OFF(check.at), SZ(check.at), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
-	 B(KP_MSG_WELCOME)},
-	{"cid", F_TEXT, OFF(check.id), SZ(check.id), B(KP_MSG_WELCOME) | B(KP_MSG_SNAP),
-	 B(KP_MSG_WELCOME)},
-	{"dreset", F_BOOL, OFF(down_reset), SZ(down_reset),
-	 B(KP_MSG_WELCOME) | B(KP_MSG_DOWN), 0},
-	{"first", F_U64, OFF(first), SZ(first),
-	 B(KP_MSG_CHANGES) | B(KP_MSG_DOWN), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
-	{"last", F_U64, OFF(last), SZ(last), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN),
-	 B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
-	{"n", F_U32, OFF(count), SZ(count), BATCHES, BATCHES},
-	{"e", F_BIN, OFF(data), 0, BATCHES, BATCHES},
-	{"end", F_BOOL, OFF(end), SZ(end), ENDS | B(KP_MSG_DOWN), 0},
-	{"total", F_U64, OFF(total), SZ(total), ENDS, 0},
-	{"digest", F_DIGEST, OFF(digest), SZ(digest), B(KP_MSG_SNAP), 0},
-	{"seq", F_U64, OFF(seq), SZ(seq),
-	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
-	     B(KP_MSG_RESTORE_ACK),
-	 B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
-	     B(KP_MSG_RESTORE_ACK)},
-	{"gap", F_BOOL, OFF(gap), SZ(gap), B(KP_MSG_ACK), 0},
-	{"reason", F_TEXT, OFF(reason), SZ(reason),
-	 B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED),
-	 B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED)},
+    {"s", F_U64, OFF(session), SZ(session), ~0u, SESSIONED},
+    {"hub", F_HUB, OFF(hub), SZ(hub), B(KP_MSG_HELLO) | B(KP_MSG_VERIFY),
+     B(KP_MSG_HELLO) | B(KP_MSG_VERIFY)},
+    {"inc", F_TEXT, OFF(inc), SZ(inc), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
+     B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
+    {"head", F_U64, OFF(head), SZ(head), B(KP_MSG_HELLO) | B(KP_MSG_SNAP),
+     B(KP_MSG_HELLO) | B(KP_MSG_SNAP)},
+    {"oldest", F_U64, OFF(oldest), SZ(oldest), B(KP_MSG_HELLO),
+     B(KP_MSG_HELLO)},
+    {"dseq", F_U64, OFF(down.seq), SZ(down.seq), B(KP_MSG_HELLO),
+     B(KP_MSG_HELLO)},
+    {"dat", F_I64, OFF(down.at), SZ(down.at), B(KP_MSG_HELLO), B(KP_MSG_HELLO)},
+    {"did", F_TEXT, OFF(down.id), SZ(down.id), B(KP_MSG_HELLO),
+     B(KP_MSG_HELLO)},
+    {"cinc", F_TEXT, OFF(cinc), SZ(cinc), B(KP_MSG_HELLO) | B(KP_MSG_WELCOME),
+     B(KP_MSG_WELCOME)},
+    {"mode", F_MODE, OFF(mode), SZ(mode), B(KP_MSG_WELCOME), B(KP_MSG_WELCOME)},
+    {"from", F_U64, OFF(from), SZ(from), B(KP_MSG_WELCOME), B(KP_MSG_WELCOME)},
+    {"cseq", F_U64, OFF(check.seq), SZ(check.seq),
+     B(KP_MSG_WELCOME) | B(KP_MSG_SNAP), B(KP_MSG_WELCOME)},
+    {"cat", F_I64, OFF(check.at), SZ(check.at),
+     B(KP_MSG_WELCOME) | B(KP_MSG_SNAP), B(KP_MSG_WELCOME)},
+    {"cid", F_TEXT, OFF(check.id), SZ(check.id),
+     B(KP_MSG_WELCOME) | B(KP_MSG_SNAP), B(KP_MSG_WELCOME)},
+    {"dreset", F_BOOL, OFF(down_reset), SZ(down_reset),
+     B(KP_MSG_WELCOME) | B(KP_MSG_DOWN), 0},
+    {"first", F_U64, OFF(first), SZ(first), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN),
+     B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
+    {"last", F_U64, OFF(last), SZ(last), B(KP_MSG_CHANGES) | B(KP_MSG_DOWN),
+     B(KP_MSG_CHANGES) | B(KP_MSG_DOWN)},
+    {"n", F_U32, OFF(count), SZ(count), BATCHES, BATCHES},
+    {"e", F_BIN, OFF(data), 0, BATCHES, BATCHES},
+    {"end", F_BOOL, OFF(end), SZ(end), ENDS | B(KP_MSG_DOWN), 0},
+    {"total", F_U64, OFF(total), SZ(total), ENDS, 0},
+    {"digest", F_DIGEST, OFF(digest), SZ(digest), B(KP_MSG_SNAP), 0},
+    {"seq", F_U64, OFF(seq), SZ(seq),
+     B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
+	 B(KP_MSG_RESTORE_ACK),
+     B(KP_MSG_ACK) | B(KP_MSG_DOWN_ACK) | B(KP_MSG_PING) |
+	 B(KP_MSG_RESTORE_ACK)},
+    {"gap", F_BOOL, OFF(gap), SZ(gap), B(KP_MSG_ACK), 0},
+    {"reason", F_TEXT, OFF(reason), SZ(reason),
+     B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED),
+     B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED)},
 };
 #define NFIELDS (sizeof s_fields / sizeof s_fields[0])
 
@@ -184,8 +188,7 @@ int kp_wire_encode(const struct kp_msg *msg, struct kp_buf *buf)
 	msgpack_packer_init(&pk, buf, s_write);
 	if (msgpack_pack_map(&pk, n) || s_pack_text(&pk, "v") ||
 	    msgpack_pack_uint32(&pk, KP_PROTO_VERSION) ||
-	    s_pack_text(&pk, "t") ||
-	    s_pack_text(&pk, s_type_names[msg->type]))
+	    s_pack_text(&pk, "t") || s_pack_text(&pk, s_type_names[msg->type]))
 		return KP_ENOMEM;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (!(s_fields[i].carried & B(msg->type)))
@@ -318,10 +321,10 @@ static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
 		if (s_key_is(type, s_type_names[t]))
 			msg->type = (enum kp_msg_type)t;
 	if (msg->type == KP_MSG_NONE) {
-		snprintf(err, KP_ERR_MAX, "unknown message type \"%.*s\"",
-			 (int)(type->via.str.size > 40 ? 40
-						       : type->via.str.size),
-			 type->via.str.ptr);
+		snprintf(
+		    err, KP_ERR_MAX, "unknown message type \"%.*s\"",
+		    (int)(type->via.str.size > 40 ? 40 : type->via.str.size),
+		    type->via.str.ptr);
 		return KP_EPROTO;
 	}
 	for (uint32_t i = 0; i < root->via.map.size; i++) {
@@ -336,7 +339,8 @@ static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
 		}
 	}
 	for (size_t f = 0; f < NFIELDS; f++) {
-		if ((s_fields[f].needed & B(msg->type)) && !(seen & (1u << f))) {
+		if ((s_fields[f].needed & B(msg->type)) &&
+		    !(seen & (1u << f))) {
 			snprintf(err, KP_ERR_MAX, "%s lacks the field \"%s\"",
 				 s_type_names[msg->type], s_fields[f].key);
 			return KP_EPROTO;
@@ -361,8 +365,7 @@ static int s_unpack_next(msgpack_unpacked *u, const void *data, size_t len,
 	return msgpack_unpack_next(u, data, len, off);
 }
 
-int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg,
-		   char *err)
+int kp_wire_decode(const void *frame, size_t len, struct kp_msg *msg, char *err)
 {
 	msgpack_unpacked u;
 	size_t off = 0;
@@ -435,8 +438,7 @@ bool kp_batch_full(const struct kp_batch *b)
 	return b->count >= KP_BATCH_ENTRIES || b->buf.len >= KP_BATCH_BYTES;
 }
 
-int kp_batch_add_hash(struct kp_batch *b, const char *id,
-		      const uint8_t h[16])
+int kp_batch_add_hash(struct kp_batch *b, const char *id, const uint8_t h[16])
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &b->buf, s_write);
@@ -448,16 +450,14 @@ int kp_batch_add_hash(struct kp_batch *b, const char *id,
 	return KP_OK;
 }
 
-int kp_wire_hash_entry(const void *entry, size_t len, char *id,
-		       uint8_t h[16])
+int kp_wire_hash_entry(const void *entry, size_t len, char *id, uint8_t h[16])
 {
 	msgpack_unpacked u;
 	size_t off = 0;
 	int found = 0;
 
 	msgpack_unpacked_init(&u);
-	if (s_unpack_next(&u, entry, len, &off) ==
-		MSGPACK_UNPACK_SUCCESS &&
+	if (s_unpack_next(&u, entry, len, &off) == MSGPACK_UNPACK_SUCCESS &&
 	    u.data.type == MSGPACK_OBJECT_MAP) {
 		for (uint32_t i = 0; i < u.data.via.map.size; i++) {
 			const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
@@ -490,8 +490,7 @@ int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp)
 
 	memset(fp, 0, sizeof *fp);
 	msgpack_unpacked_init(&u);
-	if (s_unpack_next(&u, entry, len, &off) !=
-		    MSGPACK_UNPACK_SUCCESS ||
+	if (s_unpack_next(&u, entry, len, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    u.data.type != MSGPACK_OBJECT_MAP)
 		goto out;
 	for (uint32_t i = 0; i < u.data.via.map.size; i++) {
@@ -560,7 +559,7 @@ int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 	memset(e, 0, sizeof *e);
 	msgpack_zone_clear(&r->zone);
 	if (msgpack_unpack(bytes, len, &off, &r->zone, &r->root) !=
-		    MSGPACK_UNPACK_SUCCESS ||
+		MSGPACK_UNPACK_SUCCESS ||
 	    off != len || r->root.type != MSGPACK_OBJECT_MAP)
 		return KP_EINVAL;
 	for (uint32_t i = 0; i < r->root.via.map.size; i++) {

@@ -25,27 +25,27 @@
 #include "model.h"
 
 #define KP_PROTO_VERSION 1
-#define KP_WIRE_MAX (16u << 20)	   /* largest frame anyone sends: 16 MiB */
-#define KP_BATCH_ENTRIES 1000	   /* entries per CHANGES / DOWN batch */
-#define KP_BATCH_BYTES (512u << 10) /* ... or this many bytes */
-#define KP_WINDOW 32		   /* batches in flight, each way */
-#define KP_REASON_MAX 300
+#define KP_WIRE_MAX	 (16u << 20)  /* largest frame anyone sends: 16 MiB */
+#define KP_BATCH_ENTRIES 1000	      /* entries per CHANGES / DOWN batch */
+#define KP_BATCH_BYTES	 (512u << 10) /* ... or this many bytes */
+#define KP_WINDOW	 32	      /* batches in flight, each way */
+#define KP_REASON_MAX	 300
 
 enum kp_msg_type {
 	KP_MSG_NONE,
-	KP_MSG_HELLO,	  /* hub -> central: who I am, how far I got */
-	KP_MSG_WELCOME,	  /* central -> hub: resume, snapshot or restore */
-	KP_MSG_REFUSE,	  /* central -> hub: the session cannot go on */
-	KP_MSG_CHANGES,	  /* hub -> central: a batch of oplog entries */
-	KP_MSG_ACK,	  /* central -> hub: highest durable seq */
-	KP_MSG_DIVERGED,  /* hub -> central: central's check failed here */
-	KP_MSG_SNAP,	  /* hub -> central: a batch of the whole partition */
-	KP_MSG_RESTORE,	  /* central -> hub: a batch of what central holds */
-	KP_MSG_DOWN,	  /* central -> hub: municipality log for the mirror */
-	KP_MSG_DOWN_ACK,  /* hub -> central: mirror durable up to gseq */
-	KP_MSG_PING,	  /* both ways, every second */
-	KP_MSG_VERIFY,	  /* anyone -> central: hashes of a hub's partition */
-	KP_MSG_VERIFY_R,  /* central -> asker: a batch of (id, hash) */
+	KP_MSG_HELLO,	 /* hub -> central: who I am, how far I got */
+	KP_MSG_WELCOME,	 /* central -> hub: resume, snapshot or restore */
+	KP_MSG_REFUSE,	 /* central -> hub: the session cannot go on */
+	KP_MSG_CHANGES,	 /* hub -> central: a batch of oplog entries */
+	KP_MSG_ACK,	 /* central -> hub: highest durable seq */
+	KP_MSG_DIVERGED, /* hub -> central: central's check failed here */
+	KP_MSG_SNAP,	 /* hub -> central: a batch of the whole partition */
+	KP_MSG_RESTORE,	 /* central -> hub: a batch of what central holds */
+	KP_MSG_DOWN,	 /* central -> hub: municipality log for the mirror */
+	KP_MSG_DOWN_ACK, /* hub -> central: mirror durable up to gseq */
+	KP_MSG_PING,	 /* both ways, every second */
+	KP_MSG_VERIFY,	 /* anyone -> central: hashes of a hub's partition */
+	KP_MSG_VERIFY_R, /* central -> asker: a batch of (id, hash) */
 	KP_MSG_RESTORE_ACK, /* hub -> central: seq RESTORE batches applied */
 	KP_MSG_NTYPES
 };
@@ -71,27 +71,27 @@ struct kp_msg {
 	/* HELLO */
 	char hub[KP_HUB_ID_MAX + 1];
 	char inc[KP_INCARNATION_LEN + 1];
-	uint64_t head;	 /* highest oplog seq (PING from a hub, too) */
-	uint64_t oldest; /* lowest seq still in the oplog; head + 1 if none */
+	uint64_t head;	   /* highest oplog seq (PING from a hub, too) */
+	uint64_t oldest;   /* lowest seq still in the oplog; head + 1 if none */
 	struct kp_fp down; /* the mirror's cursor: gseq and its fingerprint */
 	char cinc[KP_INCARNATION_LEN + 1]; /* central the mirror follows */
 
 	/* WELCOME */
 	enum kp_welcome_mode mode;
-	uint64_t from;	   /* first seq central wants */
+	uint64_t from;	    /* first seq central wants */
 	struct kp_fp check; /* WELCOME: central's entry at from - 1, to
 			       compare; SNAP: the hub's entry at head */
-	bool down_reset;   /* the mirror will be sent whole */
+	bool down_reset;    /* the mirror will be sent whole */
 
 	/* CHANGES, SNAP, RESTORE, DOWN, VERIFY_R: a batch */
 	uint64_t first, last; /* seqs (CHANGES) or gseqs (DOWN) */
 	uint32_t count;	      /* entries in data */
 	const uint8_t *data;  /* count msgpack maps, back to back */
 	size_t len;
-	bool end;	     /* the last batch of a SNAP/RESTORE/VERIFY_R
-				or of a DOWN reset */
-	uint64_t total;	     /* SNAP/RESTORE end: records in all */
-	uint8_t digest[16];  /* SNAP end: kp_digest of the records */
+	bool end;	    /* the last batch of a SNAP/RESTORE/VERIFY_R
+			       or of a DOWN reset */
+	uint64_t total;	    /* SNAP/RESTORE end: records in all */
+	uint8_t digest[16]; /* SNAP end: kp_digest of the records */
 
 	/* ACK (seq), DOWN_ACK (seq = gseq), PING (seq = head or gseq) */
 	uint64_t seq;
@@ -127,10 +127,8 @@ int kp_batch_add(struct kp_batch *b, uint64_t seq, const void *entry,
 		 size_t len);
 bool kp_batch_full(const struct kp_batch *b);
 /* VERIFY_R entries: {id, h} with h the 16-byte record hash as a bin. */
-int kp_batch_add_hash(struct kp_batch *b, const char *id,
-		      const uint8_t h[16]);
-int kp_wire_hash_entry(const void *entry, size_t len, char *id,
-		       uint8_t h[16]);
+int kp_batch_add_hash(struct kp_batch *b, const char *id, const uint8_t h[16]);
+int kp_wire_hash_entry(const void *entry, size_t len, char *id, uint8_t h[16]);
 
 /* A fingerprint from an oplog entry's bytes ({seq, op, id, at, rec}). */
 int kp_wire_entry_fp(const void *entry, size_t len, struct kp_fp *fp);

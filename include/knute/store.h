@@ -172,12 +172,11 @@ int kp_txn_tclear(kp_txn *txn, enum kp_table t);
  * Key and value point into the map. */
 typedef int (*kp_tentry_fn)(const void *key, size_t klen, const void *val,
 			    size_t vlen, void *arg);
-int kp_txn_teach(kp_txn *txn, enum kp_table t, const void *from,
-		 size_t flen, const void *prefix, size_t plen,
-		 kp_tentry_fn fn, void *arg);
+int kp_txn_teach(kp_txn *txn, enum kp_table t, const void *from, size_t flen,
+		 const void *prefix, size_t plen, kp_tentry_fn fn, void *arg);
 /* The last (highest) key of the table; KP_ENOTFOUND when empty. */
-int kp_txn_tlast(kp_txn *txn, enum kp_table t, const void **key,
-		 size_t *klen, const void **val, size_t *vlen);
+int kp_txn_tlast(kp_txn *txn, enum kp_table t, const void **key, size_t *klen,
+		 const void **val, size_t *vlen);
 /* The number of entries. */
 int kp_txn_tcount(kp_txn *txn, enum kp_table t, uint64_t *count);
 

@@ -61,9 +61,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "version") || !strcmp(what, "nohub")) {
 		/* Written through the codec as JSON, so the fields can be
 		 * wrong in ways struct kp_msg cannot express. */
-		json_t *o = json_pack("{sisssI}", "v",
-				      !strcmp(what, "version") ? 2 : 1, "t",
-				      "HELLO", "s", (json_int_t)42);
+		json_t *o =
+		    json_pack("{sisssI}", "v", !strcmp(what, "version") ? 2 : 1,
+			      "t", "HELLO", "s", (json_int_t)42);
 		kp_codec_encode(o, &buf);
 		json_decref(o);
 	} else {
