@@ -1,8 +1,10 @@
 #!/bin/sh
 # The demo: a district hub at Fjell (Drammen) with a season of realistic
-# data, and the views a coordinator uses. Runs offline, in a fresh
-# directory (DEMO_DIR, default a new temporary one), and leaves it for you
-# to explore with 'knute --data DIR ...'.
+# data and the views a coordinator uses; then Drammen kommune's central,
+# a second hub at Konnerud, and both hubs syncing to central over ZeroMQ on
+# loopback. Runs in a fresh directory (DEMO_DIR, default a new temporary
+# one), stops the daemons it started, and leaves the stores for you to
+# explore with 'knute --data DIR ...'.
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 K="$ROOT/bin/knute"
@@ -58,4 +60,51 @@ run volunteer show "$ANNE"
 say "The hub's status"
 run status
 
-printf '\nThe demo store is in %s: try  KNUTE_DATA=%s %s booking list\n' "$DIR" "$DIR" "$K"
+say "Drammen kommune's central, and a second hub at Konnerud"
+TOP=$(dirname "$DIR")
+CDIR="$TOP/central"
+KON="$TOP/konnerud"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+EP="tcp://127.0.0.1:$PORT"
+PIDS=
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null' EXIT INT TERM
+run init --data "$CDIR" --central --name "Drammen kommune"
+"$K" init --data "$KON" --hub konnerud --name "Knutepunkt Konnerud" >/dev/null
+GRENDE=$("$K" --data "$KON" room add --name "Konnerud grendehus" --capacity 60 --open "mon-sun 09:00-22:00")
+"$K" --data "$KON" activity add --title "Møteplass for eldre" --organiser "Kirkens Bymisjon" --category "møteplass" --target eldre --from "2026-12-03 11:00" --to "2026-12-03 13:00" --weekly --until 2027-06-17 --room "$GRENDE" >/dev/null
+"$K" --data "$KON" booking add --room "$GRENDE" --from "2026-12-05 12:00" --to "2026-12-05 16:00" --org "Blå Kors" --purpose "Julemarked" >/dev/null
+printf '$ knute-central --data %s --listen %s &\n' "$CDIR" "$EP"
+"$ROOT/bin/knute-central" --data "$CDIR" --listen "$EP" 2>"$TOP/central.log" &
+PIDS="$PIDS $!"
+for HDIR in "$DIR" "$KON"; do
+	printf '$ knute-hub --data %s --central %s &\n' "$HDIR" "$EP"
+	"$ROOT/bin/knute-hub" --data "$HDIR" --central "$EP" 2>"$HDIR.log" &
+	PIDS="$PIDS $!"
+done
+# Wait (at most 20 s) until both hubs' changes are at central.
+synced() {
+	"$K" --data "$1" status --json | python3 -c 'import json, sys
+v = json.load(sys.stdin)
+sys.exit(0 if v["acked_seq"] == v["head_seq"] else 1)'
+}
+i=0
+while [ $i -lt 100 ] && ! { synced "$DIR" && synced "$KON"; }; do
+	sleep 0.2
+	i=$((i + 1))
+done
+sleep 1 # the mirrors follow once the hubs are caught up
+
+say "At central: every hub, and the municipality per district"
+run --data "$CDIR" hubs
+run --data "$CDIR" overview
+
+say "At Fjell: the other districts' rooms and activities, from the mirror"
+run room list --all-hubs
+run activity list --all-hubs
+
+say "At Fjell: in sync with central?"
+run status
+run verify
+
+printf '\nThe stores are in %s (fjell, konnerud, central; daemon logs beside them).\n' "$TOP"
+printf 'Try  KNUTE_DATA=%s %s booking list\n' "$DIR" "$K"
