@@ -165,13 +165,13 @@ static int s_reg_load(kp_txn *txn, const char *hub, struct reg *reg)
 
 static int s_reg_save(kp_txn *txn, struct reg *reg, struct kp_buf *buf)
 {
-	json_t *o = json_pack(
-	    "{sssssssIsIsIsssIsIsIsI}", "hub", reg->hub, "name", reg->hub,
-	    "inc", reg->inc, "applied", (json_int_t)reg->applied, "aseq",
-	    (json_int_t)reg->afp.seq, "aat", (json_int_t)reg->afp.at, "aid",
-	    reg->afp.id, "head", (json_int_t)reg->head, "dseq",
-	    (json_int_t)reg->dseq, "seen", (json_int_t)reg->seen, "dead",
-	    (json_int_t)reg->dead);
+	json_t *o =
+	    json_pack("{sssssIsIsIsssIsIsIsI}", "hub", reg->hub, "inc",
+		      reg->inc, "applied", (json_int_t)reg->applied, "aseq",
+		      (json_int_t)reg->afp.seq, "aat", (json_int_t)reg->afp.at,
+		      "aid", reg->afp.id, "head", (json_int_t)reg->head, "dseq",
+		      (json_int_t)reg->dseq, "seen", (json_int_t)reg->seen,
+		      "dead", (json_int_t)reg->dead);
 	int rc;
 	if (!o)
 		return KP_ENOMEM;

@@ -64,12 +64,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((rc = kp_store_open(data, &store))) {
-		fprintf(stderr, "knute-central: %s: %s%s%s\n", data,
-			kp_strerror(rc),
-			rc == KP_ENOINIT ? "; make one with: knute init --data "
-					   "DIR --central --name NAME"
-					 : "",
-			"");
+		if (rc == KP_ENOINIT)
+			fprintf(stderr,
+				"knute-central: %s holds no knutepunkt store: "
+				"make one with knute init --data %s --central "
+				"--name NAME\n",
+				data, data);
+		else
+			fprintf(stderr, "knute-central: %s: %s\n", data,
+				kp_strerror(rc));
 		return rc == KP_ENOINIT ? 2 : 1;
 	}
 	if (!kp_store_is_central(store)) {
