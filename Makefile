@@ -9,12 +9,12 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS = libzmq msgpack jansson libsodium
+PKGS = libzmq msgpack jansson libsodium libmicrohttpd
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Iinclude -Iproto -Ihub -Icentral
-LDLIBS = -llmdb -lmsgpackc -ljansson -lzmq -lsodium -lm
+LDLIBS = -llmdb -lmsgpackc -ljansson -lzmq -lsodium -lmicrohttpd -lm
 
 ifeq ($(SAN),1)
 CC = clang
@@ -52,6 +52,9 @@ $(DEPS_STAMP): scripts/install-deps.sh
 $(BUILD)/%.o: %.c $(HEADERS) $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The daemons find the pages in the source tree unless they are installed.
+$(BUILD)/lib/http.o: CFLAGS += -DKP_WEBDIR='"$(abspath web)"'
 
 $(BUILD)/libknute.a: $(LIB_OBJ)
 	@rm -f $@
@@ -95,6 +98,8 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 bin/knute bin/knute-hub bin/knute-central $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/knutepunkt/web
+	install -m 644 web/* $(DESTDIR)$(PREFIX)/share/knutepunkt/web/
 
 FORMAT_SRC = $(wildcard include/knute/*.h proto/*.[ch] lib/*.[ch] hub/*.[ch] central/*.[ch] tests/unit/*.[ch] tests/tools/*.c)
 format:

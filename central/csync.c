@@ -34,7 +34,9 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "cweb.h"
 #include "knute/error.h"
+#include "knute/http.h"
 #include "model.h"
 #include "wire.h"
 
@@ -103,6 +105,8 @@ struct central {
 	struct kp_batch batch;
 	struct kp_buf tmp;
 	struct kp_entry_reader *reader;
+	struct csync_stats stats;
+	kp_http *http;
 };
 
 /* ---- small things ---- */
@@ -221,6 +225,7 @@ static int s_send_to(struct central *c, const uint8_t *rid, size_t rid_len,
 		     const struct kp_msg *msg)
 {
 	c->out.len = 0;
+	c->stats.msgs_out++;
 	if (kp_wire_encode(msg, &c->out))
 		return KP_ENOMEM;
 	if (zmq_send(c->sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
@@ -240,6 +245,7 @@ static void s_refuse(struct central *c, const uint8_t *rid, size_t rid_len,
 		     uint64_t session, const char *reason)
 {
 	struct kp_msg m = {.type = KP_MSG_REFUSE, .session = session};
+	c->stats.refused++;
 	snprintf(m.reason, sizeof m.reason, "%.*s", (int)sizeof m.reason - 1,
 		 reason);
 	s_send_to(c, rid, rid_len, &m);
@@ -839,11 +845,17 @@ static void s_apply_round(struct central *c, struct inmsg **msgs, int n)
 		      kp_store_detail(c->store));
 		return;
 	}
+	c->stats.commits++;
+	c->stats.dead_letters += br.r.dead_next - c->dead_next;
 	c->mlog_head = br.r.mlog_head;
 	c->dead_next = br.r.dead_next;
 	for (int i = 0; i < n; i++) {
 		struct inmsg *im = msgs[i];
 		struct peer *p = im->peer;
+		if (!im->fail[0] && im->m.type == KP_MSG_CHANGES &&
+		    im->reg.applied > p->reg.applied)
+			c->stats.entries_applied +=
+			    im->reg.applied - p->reg.applied;
 		if (im->fail[0]) {
 			s_log("hub %s: %s", p->reg.hub, im->fail);
 			s_refuse(c, p->rid, p->rid_len, p->session, im->fail);
@@ -1451,6 +1463,7 @@ static bool s_recv(struct central *c, struct inmsg *im)
 		s_inmsg_free(im);
 		return false;
 	}
+	c->stats.msgs_in++;
 	zmq_getsockopt(c->sock, ZMQ_RCVMORE, &more, &ml);
 	if (!more || zmq_msg_recv(&im->body, c->sock, 0) < 0) {
 		s_inmsg_free(im);
@@ -1614,10 +1627,26 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 	struct inmsg *round[MAX_ROUND];
 	struct central c = {.store = store};
 	int offline_ms = opts->offline_ms > 0 ? opts->offline_ms : 6000;
+	struct cweb web = {
+	    .store = store, .stats = &c.stats, .offline_ms = offline_ms};
+	char root[1100], err[KP_ERR_MAX];
 	int rc;
 
+	c.stats.started = s_now_ms() / 1000;
 	if ((rc = kp_store_read(store, s_start_fn, &c)))
 		return rc;
+	if (opts->http) {
+		const char *dir =
+		    kp_http_webroot(opts->webroot, root, sizeof root);
+		if ((rc = kp_http_start(opts->http, dir, "central.html",
+					cweb_handle, &web, &c.http, err))) {
+			s_log("%s", err);
+			return rc;
+		}
+		s_log("web pages on http://%s:%d/ (from %s)",
+		      kp_http_host(opts->http, err, sizeof err),
+		      kp_http_port(c.http), dir);
+	}
 	if (!(c.reader = kp_entry_reader_new()))
 		return KP_ENOMEM;
 	if ((rc = s_bind(&c, opts->listen)))
@@ -1628,13 +1657,20 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 	      c.mlog_head);
 	c.last_gc_ms = s_now_ms();
 	while (!*stop) {
-		zmq_pollitem_t it = {c.sock, 0, ZMQ_POLLIN, 0};
+		zmq_pollitem_t it[2] = {{c.sock, 0, ZMQ_POLLIN, 0},
+					{NULL, -1, ZMQ_POLLIN, 0}};
 		int n = 0, nround = 0;
-		if (zmq_poll(&it, 1, 100) < 0 && zmq_errno() != EINTR) {
+		if (c.http)
+			it[1].fd = kp_http_fd(c.http);
+		if (zmq_poll(it, c.http ? 2 : 1,
+			     c.http ? kp_http_timeout(c.http, 100) : 100) < 0 &&
+		    zmq_errno() != EINTR) {
 			s_log("poll failed: %s", zmq_strerror(zmq_errno()));
 			rc = KP_EIO;
 			break;
 		}
+		if (c.http)
+			kp_http_run(c.http);
 		size_t bytes = 0;
 		while (n < MAX_ROUND && bytes < ROUND_BYTES &&
 		       s_recv(&c, &msgs[n])) {
@@ -1673,6 +1709,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 	s_seen_save(&c, s_now_ms(), true);
 	s_log("stopped");
 out:
+	kp_http_stop(&c.http);
 	while (c.peers)
 		s_peer_drop(&c, c.peers);
 	if (c.sock)

@@ -13,8 +13,22 @@
 #include "knute/store.h"
 
 struct csync_opts {
-	const char *listen; /* a ZeroMQ endpoint to bind */
-	int offline_ms;	    /* silence after which a hub is offline */
+	const char *listen;  /* a ZeroMQ endpoint to bind */
+	int offline_ms;	     /* silence after which a hub is offline */
+	const char *http;    /* ADDRESS:PORT for the web server, or NULL */
+	const char *webroot; /* the pages; NULL: kp_http_webroot()'s */
+};
+
+/* Counters since start, for /metrics. Written by the sync loop only; the
+ * web server runs on the same thread, so it reads them as they are. */
+struct csync_stats {
+	uint64_t msgs_in, msgs_out; /* ZeroMQ messages */
+	uint64_t bytes_in;
+	uint64_t refused;	  /* messages refused (bad, wrong version) */
+	uint64_t dead_letters;	  /* entries put in the dead-letter table */
+	uint64_t entries_applied; /* oplog entries committed */
+	uint64_t commits;	  /* group-commit transactions */
+	int64_t started;	  /* unix seconds */
 };
 
 /* Serve until *stop becomes non-zero (set from a signal handler). The

@@ -23,14 +23,21 @@ static void s_on_signal(int sig)
 
 static void s_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: knute-central --data DIR --listen ENDPOINT\n"
-		"\n"
-		"Run a municipality's central coordinator on the store in DIR\n"
-		"(made with: knute init --data DIR --central --name NAME).\n"
-		"ENDPOINT is where hubs connect, e.g. tcp://127.0.0.1:5570 or\n"
-		"tcp://0.0.0.0:5570. KNUTE_DATA stands in for --data.\n"
-		"Stops cleanly on SIGINT or SIGTERM.\n");
+	fprintf(
+	    f,
+	    "usage: knute-central --data DIR --listen ENDPOINT "
+	    "[--http [ADDRESS:]PORT] [--web DIR]\n"
+	    "\n"
+	    "Run a municipality's central coordinator on the store in DIR\n"
+	    "(made with: knute init --data DIR --central --name NAME).\n"
+	    "ENDPOINT is where hubs connect, e.g. tcp://127.0.0.1:5570 or\n"
+	    "tcp://0.0.0.0:5570. KNUTE_DATA stands in for --data.\n"
+	    "  --http [ADDRESS:]PORT  serve the dashboard, the JSON API and\n"
+	    "                         /metrics (address 127.0.0.1 unless "
+	    "given)\n"
+	    "  --web DIR              the dashboard's pages (default: the\n"
+	    "                         installed ones)\n"
+	    "Stops cleanly on SIGINT or SIGTERM.\n");
 }
 
 int main(int argc, char **argv)
@@ -50,6 +57,14 @@ int main(int argc, char **argv)
 		if ((!strcmp(a, "--data") || !strcmp(a, "--listen")) &&
 		    i + 1 < argc) {
 			*(a[2] == 'd' ? &data : &listen) = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--http") && i + 1 < argc) {
+			opts.http = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--web") && i + 1 < argc) {
+			opts.webroot = argv[++i];
 			continue;
 		}
 		fprintf(stderr,

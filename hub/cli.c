@@ -2,6 +2,7 @@
  * cli.c - option readers, errors and output for the command line.
  */
 #include "cli.h"
+#include "ops.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -487,36 +488,11 @@ void cli_join(const json_t *list, char *buf, size_t len)
 	}
 }
 
-static int s_count_one(int64_t start, int64_t end, void *arg)
-{
-	(void)start;
-	(void)end;
-	++*(size_t *)arg;
-	return 0;
-}
-
-/* Refuse a schedule that has no dates or is not a series at all. */
 int cli_series_check(struct cli *cli, const json_t *rec)
 {
-	struct kp_series s;
-	int64_t *cancelled = NULL;
-	size_t n = 0;
-	int rc = kp_series_of(rec, &s, &cancelled);
-
-	if (rc == KP_OK)
-		rc = kp_series_each(&s, s_count_one, &n);
-	free(cancelled);
-	if (rc == KP_ENOMEM)
-		return rc;
-	if (rc)
-		return cli_fail(cli, KP_EINVAL,
-				"the schedule is not valid: --until must not "
-				"be before the first date, and a series has "
-				"at most %d dates",
-				KP_SERIES_MAX);
-	if (n == 0)
-		return cli_fail(cli, KP_EINVAL,
-				"the schedule has no dates: check --from, "
-				"--days and --until");
-	return KP_OK;
+	char err[KP_ERR_MAX];
+	int rc = kp_op_series_check(rec, true, err);
+	if (rc == KP_EINVAL)
+		return cli_fail(cli, rc, "%s", err);
+	return rc;
 }

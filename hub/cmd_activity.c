@@ -21,6 +21,7 @@
 #include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
+#include "ops.h"
 #include "rules.h"
 
 struct s_op {
@@ -187,30 +188,9 @@ static void s_print_result(struct cli *cli, const struct kp_id *id, json_t *rec,
 
 /* ---- add ---- */
 
-static int s_add_txn(kp_txn *txn, void *arg)
-{
-	struct s_op *op = arg;
-	json_t *rec = json_deep_copy(op->rec); /* the txn may run again */
-	int rc;
-
-	kp_clashes_free(&op->clashes);
-	if (!rec)
-		return KP_ENOMEM;
-	if ((rc = kp_txn_new_id(txn, KP_ACTIVITY, &op->id)) ||
-	    (json_object_get(rec, "room") &&
-	     (rc = kp_hold_room(txn, &op->id, rec, op->skip, &op->clashes))) ||
-	    (rc = kp_txn_put(txn, &op->id, rec))) {
-		json_decref(rec);
-		return rc;
-	}
-	json_decref(op->rec);
-	op->rec = rec;
-	return KP_OK;
-}
-
 static int s_add(struct cli *cli)
 {
-	struct s_op op = {.cli = cli, .rec = json_object()};
+	struct kp_op op = {.rec = json_object(), .id.kind = KP_ACTIVITY};
 	int rc;
 
 	op.skip = cli_flag(cli, "skip-clashes");
@@ -225,15 +205,14 @@ static int s_add(struct cli *cli)
 	    (rc = s_validate(cli, op.rec)) ||
 	    (rc = cli_series_check(cli, op.rec)))
 		goto out;
-	rc = kp_store_write(cli->store, s_add_txn, &op);
+	rc = kp_store_write(cli->store, kp_op_add_txn, &op);
 	if (rc) {
 		rc = cli_refused(cli, "activity", rc, op.rec, &op.clashes);
 		goto out;
 	}
 	s_print_result(cli, &op.id, op.rec, &op.clashes);
 out:
-	json_decref(op.rec);
-	kp_clashes_free(&op.clashes);
+	kp_op_free(&op);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
+#include "ops.h"
 #include "rules.h"
 
 struct s_op {
@@ -19,29 +20,9 @@ struct s_op {
 	struct kp_clashes clashes;
 };
 
-static int s_add_txn(kp_txn *txn, void *arg)
-{
-	struct s_op *op = arg;
-	json_t *rec = json_deep_copy(op->rec); /* the txn may run again */
-	int rc;
-
-	kp_clashes_free(&op->clashes);
-	if (!rec)
-		return KP_ENOMEM;
-	if ((rc = kp_txn_new_id(txn, KP_BOOKING, &op->id)) ||
-	    (rc = kp_hold_room(txn, &op->id, rec, op->skip, &op->clashes)) ||
-	    (rc = kp_txn_put(txn, &op->id, rec))) {
-		json_decref(rec);
-		return rc;
-	}
-	json_decref(op->rec);
-	op->rec = rec;
-	return KP_OK;
-}
-
 static int s_add(struct cli *cli)
 {
-	struct s_op op = {.cli = cli, .rec = json_object()};
+	struct kp_op op = {.rec = json_object(), .id.kind = KP_BOOKING};
 	json_t *room = NULL;
 	char err[KP_ERR_MAX], idtext[KP_ID_STRLEN];
 	struct kp_id room_id;
@@ -88,7 +69,7 @@ static int s_add(struct cli *cli)
 	}
 	if ((rc = cli_series_check(cli, op.rec)))
 		goto out;
-	rc = kp_store_write(cli->store, s_add_txn, &op);
+	rc = kp_store_write(cli->store, kp_op_add_txn, &op);
 	if (rc) {
 		rc = cli_refused(cli, "booking", rc, op.rec, &op.clashes);
 		goto out;
@@ -108,8 +89,7 @@ static int s_add(struct cli *cli)
 	}
 out:
 	json_decref(room);
-	json_decref(op.rec);
-	kp_clashes_free(&op.clashes);
+	kp_op_free(&op);
 	return rc;
 }
 

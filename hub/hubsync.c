@@ -62,7 +62,9 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "hubweb.h"
 #include "knute/error.h"
+#include "knute/http.h"
 #include "knute/ktime.h"
 #include "knute/store.h"
 #include "model.h"
@@ -152,6 +154,10 @@ struct kp_hubsync {
 
 	struct kp_batch batch;
 	struct kp_buf out, tmp;
+
+	struct kp_hub_stats stats; /* the counters; the rest filled on ask */
+	kp_http *http;
+	struct hubweb web;
 };
 
 /* ---- small things ---- */
@@ -539,6 +545,7 @@ static int s_send(kp_hubsync *hs, struct kp_msg *msg)
 	}
 	if (zmq_send(hs->sock, hs->out.data, hs->out.len, ZMQ_DONTWAIT) < 0)
 		return KP_EUNREACH;
+	hs->stats.msgs_out++;
 	return KP_OK;
 }
 
@@ -816,6 +823,7 @@ static void s_on_welcome(kp_hubsync *hs, const struct kp_msg *m)
 	hs->backoff_ms = S_BACKOFF_MIN;
 	snprintf(hs->cinc, sizeof hs->cinc, "%s", m->cinc);
 	hs->session_up = true;
+	hs->stats.reconnects++;
 	hs->meta_dirty = true;
 	hs->next_ping = now + S_PING_MS;
 	hs->last_progress = now;
@@ -2043,9 +2051,11 @@ static void s_handle(kp_hubsync *hs, const void *data, size_t len)
 	}
 	if (rc) {
 		s_log(hs, "dropped a message from central: %s", err);
+		hs->stats.errors++;
 		return;
 	}
 	if (m.type == KP_MSG_REFUSE) {
+		hs->stats.errors++;
 		if (hs->state == S_DISCONNECTED ||
 		    (m.session != hs->session &&
 		     !(m.session == 0 && hs->state == S_WAITING)))
@@ -2104,8 +2114,10 @@ static void s_drain(kp_hubsync *hs)
 				break;
 			}
 		}
-		if (ok)
+		if (ok) {
+			hs->stats.msgs_in++;
 			s_handle(hs, zmq_msg_data(&part), zmq_msg_size(&part));
+		}
 		zmq_msg_close(&part);
 		if (hs->sock != sock)
 			return; /* the socket was renewed */
@@ -2356,22 +2368,32 @@ int kp_hubsync_run(kp_hubsync *hs, int stop_fd)
 	      "started: oplog head %" PRIu64 ", acked %" PRIu64 ", central %s",
 	      hs->head, hs->acked, hs->central);
 	while (!hs->stopping && !hs->fatal) {
-		zmq_pollitem_t items[3] = {
+		zmq_pollitem_t items[4] = {
 		    {hs->sock, 0, ZMQ_POLLIN, 0},
 		    {NULL, hs->inotify_fd, ZMQ_POLLIN, 0},
 		    {NULL, stop_fd, ZMQ_POLLIN, 0},
+		    {NULL, hs->http ? kp_http_fd(hs->http) : -1, ZMQ_POLLIN, 0},
 		};
 		int n = 0;
+		long timeout;
 
 		now = s_mono_ms();
 		if (s_want_out(hs, now))
 			items[0].events |= ZMQ_POLLOUT;
+		/* The stop descriptor is always items[n - 1]. */
 		if (hs->inotify_fd >= 0)
 			n = 3;
 		else
 			items[1] = items[2], n = 2;
-		if (zmq_poll(items, n, s_timeout(hs, now)) < 0 &&
-		    zmq_errno() != EINTR) {
+		if (hs->http) {
+			zmq_pollitem_t stop = items[n - 1];
+			items[n - 1] = items[3];
+			items[n++] = stop;
+		}
+		timeout = s_timeout(hs, now);
+		if (hs->http)
+			timeout = kp_http_timeout(hs->http, timeout);
+		if (zmq_poll(items, n, timeout) < 0 && zmq_errno() != EINTR) {
 			s_log(hs, "cannot wait for events: %s",
 			      zmq_strerror(zmq_errno()));
 			hs->fatal = KP_EIO;
@@ -2379,6 +2401,8 @@ int kp_hubsync_run(kp_hubsync *hs, int stop_fd)
 		}
 		if (items[n - 1].revents)
 			hs->stopping = true;
+		if (hs->http)
+			kp_http_run(hs->http);
 		if (n == 3 && items[1].revents) {
 			/* A write to the data file. The writer makes its
 			 * commit visible to readers just after its last
@@ -2510,6 +2534,19 @@ int kp_hubsync_open(const struct kp_hubsync_opts *opts, kp_hubsync **out,
 		close(hs->inotify_fd);
 		hs->inotify_fd = -1;
 	}
+	if (opts->http) {
+		char root[1100], host[64];
+		const char *dir =
+		    kp_http_webroot(opts->webroot, root, sizeof root);
+		hs->web.hs = hs;
+		if ((rc = kp_http_start(opts->http, dir, "hub.html",
+					hubweb_handle, &hs->web, &hs->http,
+					err)))
+			goto out_free;
+		s_log(hs, "web pages on http://%s:%d/ (from %s)",
+		      kp_http_host(opts->http, host, sizeof host),
+		      kp_http_port(hs->http), dir);
+	}
 	*out = hs;
 	return KP_OK;
 
@@ -2528,12 +2565,27 @@ uint64_t kp_hubsync_acked(const kp_hubsync *hs)
 	return hs->acked;
 }
 
+void kp_hubsync_stats(const kp_hubsync *hs, struct kp_hub_stats *out)
+{
+	*out = hs->stats;
+	out->connected = s_established(hs);
+	out->last_contact = hs->contact_s;
+	out->head = hs->head;
+	out->acked = hs->acked;
+}
+
+kp_store *kp_hubsync_store(kp_hubsync *hs)
+{
+	return hs->store;
+}
+
 void kp_hubsync_destroy(kp_hubsync **hsp)
 {
 	kp_hubsync *hs;
 	if (!hsp || !*hsp)
 		return;
 	hs = *hsp;
+	kp_http_stop(&hs->http);
 	if (hs->sock)
 		zmq_close(hs->sock);
 	if (hs->zctx)

@@ -13,7 +13,10 @@
 #ifndef KNUTE_HUBSYNC_H
 #define KNUTE_HUBSYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "knute/store.h"
 
 #define KP_RETENTION_DEFAULT 604800 /* seconds acked entries are kept */
 
@@ -21,6 +24,19 @@ struct kp_hubsync_opts {
 	const char *data;    /* the hub's data directory */
 	const char *central; /* central's ZeroMQ endpoint, tcp://HOST:PORT */
 	int64_t retention;   /* seconds; negative: the store's, or 7 days */
+	const char *http;    /* [ADDRESS:]PORT for the web server, or NULL */
+	const char *webroot; /* the pages; NULL: kp_http_webroot()'s */
+};
+
+/* The session as the hub's web pages and /metrics show it. */
+struct kp_hub_stats {
+	bool connected;	      /* a session with central is up */
+	int64_t last_contact; /* unix seconds of central's last message */
+	uint64_t head;	      /* the oplog head */
+	uint64_t acked;	      /* the highest seq central acknowledged */
+	uint64_t msgs_in, msgs_out;
+	uint64_t errors;     /* refusals from central, failed sends */
+	uint64_t reconnects; /* sessions started */
 };
 
 typedef struct kp_hubsync kp_hubsync;
@@ -50,6 +66,12 @@ const char *kp_hubsync_hub(const kp_hubsync *hs);
 
 /* The highest seq central acknowledged so far (0 when none). */
 uint64_t kp_hubsync_acked(const kp_hubsync *hs);
+
+/* The session's figures now. */
+void kp_hubsync_stats(const kp_hubsync *hs, struct kp_hub_stats *out);
+
+/* The hub's store, shared with the web pages (same thread). */
+kp_store *kp_hubsync_store(kp_hubsync *hs);
 
 /* Close the socket, the context and the store; accepts NULL and sets
  * *hs to NULL. */

@@ -28,7 +28,8 @@
 static void s_usage(FILE *out)
 {
 	fputs("usage: knute-hub --data DIR --central tcp://HOST:PORT "
-	      "[--retention SECONDS]\n\n"
+	      "[--retention SECONDS]\n"
+	      "                 [--http [ADDRESS:]PORT] [--web DIR]\n\n"
 	      "Keeps the hub's store in DIR in sync with central: sends its "
 	      "changes, keeps\nthe mirror of the other hubs' public records, "
 	      "reconnects by itself.\n"
@@ -40,6 +41,12 @@ static void s_usage(FILE *out)
 	      "stay in the\n"
 	      "                       oplog (default 604800, 7 days; kept in "
 	      "the store)\n"
+	      "  --http [ADDRESS:]PORT  serve the hub's pages, JSON API, "
+	      "calendar feeds\n"
+	      "                       and /metrics (on 127.0.0.1 unless an "
+	      "address is given)\n"
+	      "  --web DIR            the pages (default: the installed "
+	      "ones)\n"
 	      "SIGINT or SIGTERM stops it after the batch in hand.\n",
 	      out);
 }
@@ -86,6 +93,12 @@ int main(int argc, char **argv)
 		} else if (s_is_opt(a, "central")) {
 			if (!(opts.central =
 				  s_value(argc, argv, &i, "central")))
+				return 2;
+		} else if (s_is_opt(a, "http")) {
+			if (!(opts.http = s_value(argc, argv, &i, "http")))
+				return 2;
+		} else if (s_is_opt(a, "web")) {
+			if (!(opts.webroot = s_value(argc, argv, &i, "web")))
 				return 2;
 		} else if (s_is_opt(a, "retention")) {
 			const char *v = s_value(argc, argv, &i, "retention");

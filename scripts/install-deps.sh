@@ -11,6 +11,7 @@ check msgpack.h libmsgpack-dev
 check zmq.h libzmq3-dev
 check sodium.h libsodium-dev
 check jansson.h libjansson-dev
+check microhttpd.h libmicrohttpd-dev
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -e /usr/share/zoneinfo/Europe/Oslo ] || need="$need tzdata"
 command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
