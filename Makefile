@@ -3,7 +3,7 @@
 #   make                  build everything into bin/ (installs Debian packages first if missing)
 #   make test             build and run every test; ends with "N passed, N failed"
 #   make SAN=1 test       the same under AddressSanitizer and UndefinedBehaviorSanitizer
-#   make demo             a hub with realistic data, and a few views of it
+#   make demo             central and three hubs with realistic data and web pages (Ctrl-C stops)
 #   make install PREFIX=/usr/local
 #   make format / make format-check
 
@@ -39,6 +39,7 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
 HEADERS = $(wildcard include/knute/*.h) $(wildcard proto/*.h) $(wildcard hub/*.h) $(wildcard central/*.h)
 
 DEPS_STAMP = build/.deps-ok
+BROWSER_STAMP = build/.browser-deps-ok
 
 PROGRAMS = $(BIN)/knute $(BIN)/knute-hub $(BIN)/knute-central
 
@@ -79,8 +80,13 @@ $(BIN)/%: $(BUILD)/tests/tools/%.o $(BUILD)/libknute.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libknute.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The browser test's Chromium, Node.js and playwright-core, once.
+$(BROWSER_STAMP): scripts/install-browser-deps.sh tests/browser/package-lock.json
+	@sh scripts/install-browser-deps.sh
+	@mkdir -p build && touch $@
+
 # The binaries under test are rebuilt for the chosen build (SAN or not).
-test: bin-fresh $(UNIT_BIN)
+test: bin-fresh $(UNIT_BIN) $(BROWSER_STAMP)
 	@BUILD=$(BUILD) BIN=$(BIN) sh tests/run.sh
 
 # bin/ holds one build at a time; switching SAN on or off relinks it.

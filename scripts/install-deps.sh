@@ -13,6 +13,8 @@ check sodium.h libsodium-dev
 check jansson.h libjansson-dev
 check microhttpd.h libmicrohttpd-dev
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+# The web tests talk HTTP with curl.
+command -v curl >/dev/null 2>&1 || need="$need curl"
 [ -e /usr/share/zoneinfo/Europe/Oslo ] || need="$need tzdata"
 command -v mdb_stat >/dev/null 2>&1 || need="$need lmdb-utils"
 # The command-line tests read --json output with python3's json module.

@@ -9,7 +9,8 @@ KNUTE="$BIN/knute"
 export KNUTE ROOT BIN
 log=$(mktemp)
 died=0
-for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/sync/test_*.sh; do
+for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/sync/test_*.sh \
+	tests/web/test_*.sh tests/browser/test_*.sh; do
 	[ -f "$t" ] || continue
 	echo "== $t" >>"$log"
 	case "$t" in
