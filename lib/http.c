@@ -333,8 +333,7 @@ int kp_http_start(const char *addr, const char *webroot, const char *index,
 	    MHD_USE_EPOLL, 0, NULL, NULL, s_access, h, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&sin, MHD_OPTION_NOTIFY_COMPLETED, s_done, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, S_ERR_MAX,
 			 "cannot serve HTTP on %s: %s (is the port in use? "
