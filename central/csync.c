@@ -34,6 +34,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "creq.h"
 #include "cweb.h"
 #include "knute/error.h"
 #include "knute/http.h"
@@ -49,6 +50,9 @@
 #define GC_EVERY_MS   10000	 /* how often the municipality log is pruned */
 #define GC_CHUNK      100000	 /* entries pruned per transaction */
 #define MAX_RID	      256
+#define REQ_CHECK_MS  100  /* how often new requests are looked for */
+#define REQ_RESEND_MS 5000 /* unanswered requests are sent again */
+#define REQ_BURST     256  /* requests sent to one hub per scan */
 
 struct reg {
 	char hub[KP_HUB_ID_MAX + 1];
@@ -57,6 +61,10 @@ struct reg {
 	struct kp_fp afp;
 	uint64_t head, dseq, dead;
 	int64_t seen;
+	/* When the current or last session started, and the hub's name
+	 * from its HELLO (for the dashboard). */
+	int64_t up;
+	char name[KP_NAME_MAX + 1];
 	bool known; /* stored before */
 };
 
@@ -91,6 +99,12 @@ struct peer {
 	uint8_t reset_key[KP_KEY_MAX];
 	size_t reset_klen;
 	bool reset_started;
+
+	/* central requests (creq.h) */
+	uint64_t req_sent;     /* the highest number sent in this session */
+	bool req_waiting;      /* some sent are not answered yet */
+	int64_t req_resend_ms; /* when those are sent again */
+	int req_burst;	       /* sent in this scan */
 };
 
 struct central {
@@ -107,6 +121,13 @@ struct central {
 	struct kp_entry_reader *reader;
 	struct csync_stats stats;
 	kp_http *http;
+
+	/* central requests: the request head last read from meta, the
+	 * lowest number that may still be pending, and whether a scan for
+	 * requests to send is due */
+	uint64_t req_head, req_low;
+	int64_t req_check_ms;
+	bool req_scan;
 };
 
 /* ---- small things ---- */
@@ -161,6 +182,8 @@ static int s_reg_load(kp_txn *txn, const char *hub, struct reg *reg)
 	reg->head = (uint64_t)kp_rec_int(o, "head", 0);
 	reg->dseq = (uint64_t)kp_rec_int(o, "dseq", 0);
 	reg->seen = kp_rec_int(o, "seen", 0);
+	reg->up = kp_rec_int(o, "up", 0);
+	snprintf(reg->name, sizeof reg->name, "%s", kp_rec_str(o, "name", ""));
 	reg->dead = (uint64_t)kp_rec_int(o, "dead", 0);
 	reg->known = true;
 	json_decref(o);
@@ -170,12 +193,13 @@ static int s_reg_load(kp_txn *txn, const char *hub, struct reg *reg)
 static int s_reg_save(kp_txn *txn, struct reg *reg, struct kp_buf *buf)
 {
 	json_t *o =
-	    json_pack("{sssssIsIsIsssIsIsIsI}", "hub", reg->hub, "inc",
+	    json_pack("{sssssIsIsIsssIsIsIsIsIss}", "hub", reg->hub, "inc",
 		      reg->inc, "applied", (json_int_t)reg->applied, "aseq",
 		      (json_int_t)reg->afp.seq, "aat", (json_int_t)reg->afp.at,
 		      "aid", reg->afp.id, "head", (json_int_t)reg->head, "dseq",
 		      (json_int_t)reg->dseq, "seen", (json_int_t)reg->seen,
-		      "dead", (json_int_t)reg->dead);
+		      "dead", (json_int_t)reg->dead, "up", (json_int_t)reg->up,
+		      "name", reg->name);
 	int rc;
 	if (!o)
 		return KP_ENOMEM;
@@ -947,6 +971,14 @@ static int s_hello_fn(kp_txn *txn, void *arg)
 	if (reg->head < m->head)
 		reg->head = m->head;
 	reg->seen = s_now_ms() / 1000;
+	reg->up = reg->seen; /* the dashboard's "since" */
+	if (m->name[0]) {
+		/* Kept only when it is text jansson takes (UTF-8). */
+		json_t *name = json_string(m->name);
+		if (name)
+			snprintf(reg->name, sizeof reg->name, "%s", m->name);
+		json_decref(name);
+	}
 
 	/* The mirror: go on from its cursor when that is this central's
 	 * history, else send it whole. */
@@ -1003,6 +1035,9 @@ static void s_hello(struct central *c, struct inmsg *im)
 	p->reset_klen = 0;
 	p->down_next = h.down_from;
 	p->restore_done = false;
+	p->req_sent = 0; /* a new session: every pending request again */
+	p->req_waiting = false;
+	c->req_scan = true;
 	p->state = w.mode == KP_SNAPSHOT ? P_SNAP : P_STREAM;
 	s_send(c, p, &w);
 	if (w.mode == KP_SNAPSHOT)
@@ -1443,6 +1478,166 @@ static void s_gc(struct central *c)
 		      g.pruned, g.min);
 }
 
+/* ---- central requests (creq.h; docs/protocol.md, "Central requests")
+ *
+ * A pending request goes to its hub as a COMMAND once the hub's session
+ * is streaming (after WELCOME, also while the hub catches up), in number
+ * order; peer->req_sent says how far this session got, so a new session
+ * (HELLO) sends every pending request again. New requests, also those
+ * the command line writes in another process, show as a move of meta
+ * "req_head", read every REQ_CHECK_MS. A request sent and not answered
+ * within REQ_RESEND_MS is sent again (the hub may have been busy with a
+ * snapshot); the hub executes a token once and answers a repeat with the
+ * result it stored. The answer is recorded in its own transaction. ---- */
+
+struct s_reqscan {
+	struct central *c;
+	int64_t now;
+	uint64_t low; /* the lowest pending number seen */
+	bool any;
+	bool more; /* a hub's burst was full: scan again next turn */
+};
+
+static int s_req_one(uint64_t number, const char *token, const char *hub,
+		     const char *kind, const void *fields, size_t len,
+		     void *arg)
+{
+	struct s_reqscan *s = arg;
+	struct central *c = s->c;
+	struct peer *p = s_peer_by_hub(c, hub);
+	struct kp_msg m = {.type = KP_MSG_COMMAND, .num = number};
+
+	if (!s->any || number < s->low)
+		s->low = number;
+	s->any = true;
+	if (!p || p->state != P_STREAM)
+		return KP_OK;
+	p->req_waiting = true;
+	if (number <= p->req_sent)
+		return KP_OK;
+	if (p->req_burst >= REQ_BURST) {
+		s->more = true;
+		return KP_OK;
+	}
+	snprintf(m.token, sizeof m.token, "%s", token);
+	snprintf(m.kind, sizeof m.kind, "%s", kind);
+	m.data = fields;
+	m.len = len;
+	if (s_send(c, p, &m)) {
+		/* The pipe is full: this one and the rest next turn, in
+		 * order. */
+		p->req_burst = REQ_BURST;
+		s->more = true;
+		return KP_OK;
+	}
+	p->req_burst++;
+	p->req_sent = number;
+	p->req_resend_ms = s->now + REQ_RESEND_MS;
+	return KP_OK;
+}
+
+static int s_req_scan_fn(kp_txn *txn, void *arg)
+{
+	struct s_reqscan *s = arg;
+	return creq_txn_pending(txn, s->c->req_low, s_req_one, s);
+}
+
+static int s_req_head_fn(kp_txn *txn, void *arg)
+{
+	return creq_txn_head(txn, arg);
+}
+
+static void s_requests(struct central *c, int64_t now)
+{
+	struct s_reqscan s = {.c = c, .now = now};
+	bool streaming = false;
+	uint64_t head;
+	int rc;
+
+	for (struct peer *p = c->peers; p; p = p->next) {
+		if (p->state != P_STREAM)
+			continue;
+		streaming = true;
+		if (p->req_waiting && now >= p->req_resend_ms) {
+			p->req_sent = 0;
+			c->req_scan = true;
+		}
+	}
+	if (!streaming)
+		return;
+	if (now - c->req_check_ms >= REQ_CHECK_MS) {
+		c->req_check_ms = now;
+		if (kp_store_read(c->store, s_req_head_fn, &head) == KP_OK &&
+		    head != c->req_head) {
+			/* Lower: central's store was put back from a copy. */
+			if (head < c->req_head)
+				c->req_low = 0;
+			c->req_head = head;
+			c->req_scan = true;
+		}
+	}
+	if (!c->req_scan)
+		return;
+	for (struct peer *p = c->peers; p; p = p->next) {
+		p->req_waiting = false;
+		p->req_burst = 0;
+	}
+	if ((rc = kp_store_read(c->store, s_req_scan_fn, &s))) {
+		s_log("cannot read the central requests: %s (%s)",
+		      kp_strerror(rc), kp_store_detail(c->store));
+		return; /* the flag stays: tried again next turn */
+	}
+	c->req_low = s.any ? s.low : c->req_head + 1;
+	c->req_scan = s.more;
+}
+
+struct s_result {
+	const struct kp_msg *m;
+	const struct peer *p;
+	bool changed;
+};
+
+static int s_result_fn(kp_txn *txn, void *arg)
+{
+	struct s_result *r = arg;
+	return creq_txn_result(txn, r->m->num, r->m->token, r->p->reg.hub,
+			       r->m->state, r->m->rid, r->m->reason,
+			       &r->changed);
+}
+
+static void s_command_result(struct central *c, struct peer *p,
+			     const struct kp_msg *m)
+{
+	struct s_result r = {.m = m, .p = p};
+	int rc = kp_store_write(c->store, s_result_fn, &r);
+
+	if (rc == KP_EINVAL) {
+		s_log("hub %s answered request q%" PRIu64 " with %s, which "
+		      "central cannot take (state \"%s\", id \"%s\")",
+		      p->reg.hub, m->num, kp_wire_type_name(m->type), m->state,
+		      m->rid);
+		return;
+	}
+	if (rc) {
+		/* Not recorded: the request stays pending and is sent again,
+		 * and the hub answers it again. */
+		s_log("cannot record hub %s's answer to request q%" PRIu64
+		      ": %s (%s)",
+		      p->reg.hub, m->num, kp_strerror(rc),
+		      kp_store_detail(c->store));
+		return;
+	}
+	c->req_scan = true; /* who still waits for an answer */
+	if (!r.changed)
+		return;
+	if (!strcmp(m->state, "accepted"))
+		s_log("request q%" PRIu64 " accepted by hub %s: %s", m->num,
+		      p->reg.hub, m->rid);
+	else
+		s_log("request q%" PRIu64 " refused by hub %s: %s", m->num,
+		      p->reg.hub, m->reason);
+}
+
 /* ---- the loop ---- */
 
 static void s_inmsg_free(struct inmsg *im)
@@ -1550,6 +1745,9 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 		return;
 	case KP_MSG_RESTORE_ACK:
 		p->restore_acked = im->m.seq;
+		return;
+	case KP_MSG_COMMAND_RESULT:
+		s_command_result(c, p, &im->m);
 		return;
 	case KP_MSG_DIVERGED:
 		s_apply_round(c, round, *nround);
@@ -1700,6 +1898,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		}
 		int64_t now = s_now_ms();
 		s_offline(&c, now, offline_ms);
+		s_requests(&c, now);
 		s_seen_save(&c, now, false);
 		if (now - c.last_gc_ms >= GC_EVERY_MS) {
 			c.last_gc_ms = now;

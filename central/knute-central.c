@@ -11,6 +11,7 @@
 
 #include "csync.h"
 #include "knute/error.h"
+#include "knute/ktime.h"
 #include "knute/store.h"
 
 static volatile sig_atomic_t s_stop;
@@ -76,6 +77,15 @@ int main(int argc, char **argv)
 	if (!data || !*data || !listen || !*listen) {
 		fprintf(stderr, "knute-central: give --data DIR and --listen "
 				"ENDPOINT (e.g. tcp://127.0.0.1:5570)\n");
+		return 2;
+	}
+	/* Week figures and local times of the dashboard are in this zone. */
+	if (kp_tz_set(getenv("KNUTE_TZ") ? getenv("KNUTE_TZ")
+					 : KP_TZ_DEFAULT)) {
+		fprintf(stderr,
+			"knute-central: unknown time zone '%s' in KNUTE_TZ: "
+			"give an IANA name such as Europe/Oslo\n",
+			getenv("KNUTE_TZ"));
 		return 2;
 	}
 	if ((rc = kp_store_open(data, &store))) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_requests.h"
 #include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
@@ -93,7 +94,7 @@ static int s_room_opt(struct cli *cli, json_t *rec)
 		json_object_del(rec, "room");
 		return KP_OK;
 	}
-	if (kp_id_parse(v, kp_store_hub(cli->store), KP_ROOM, &id, err))
+	if (kp_id_parse(v, cli_request_local_hub(cli), KP_ROOM, &id, err))
 		return cli_fail(cli, KP_EINVAL, "--room: %s", err);
 	kp_id_format(&id, text);
 	json_object_set_new(rec, "room", json_string(text));
@@ -191,11 +192,14 @@ static void s_print_result(struct cli *cli, const struct kp_id *id, json_t *rec,
 static int s_add(struct cli *cli)
 {
 	struct kp_op op = {.rec = json_object(), .id.kind = KP_ACTIVITY};
+	const char *hub; /* at central's store: the hub asked */
 	int rc;
 
 	op.skip = cli_flag(cli, "skip-clashes");
 	if (!op.rec)
 		return KP_ENOMEM;
+	if ((rc = cli_request_hub(cli, &hub)))
+		goto out;
 	if (cli->npos) {
 		rc = cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
 			      cli->pos[0]);
@@ -205,6 +209,11 @@ static int s_add(struct cli *cli)
 	    (rc = s_validate(cli, op.rec)) ||
 	    (rc = cli_series_check(cli, op.rec)))
 		goto out;
+	if (hub) {
+		rc = cli_request_submit(cli, hub, KP_ACTIVITY,
+					json_incref(op.rec));
+		goto out;
+	}
 	rc = kp_store_write(cli->store, kp_op_add_txn, &op);
 	if (rc) {
 		rc = cli_refused(cli, "activity", rc, op.rec, &op.clashes);
@@ -982,60 +991,11 @@ static int s_unassign(struct cli *cli)
 	return rc;
 }
 
-static int s_attend_txn(kp_txn *txn, void *arg)
-{
-	struct s_people *p = arg;
-	struct s_match assigned = {.p = p, .has_occ = true};
-	struct s_match seen = {.p = p, .has_occ = true};
-	json_t *act = NULL, *vol = NULL, *rec = NULL;
-	int rc;
-
-	json_decref(p->rec);
-	p->rec = NULL;
-	p->updated = false;
-	if ((rc = s_pair(txn, p, &act, &vol)) ||
-	    (rc = s_occurrence(p, act, &assigned.occ)))
-		goto out;
-	seen.occ = assigned.occ;
-	if ((rc = kp_txn_each(txn, KP_ASSIGNMENT, s_match_row, &assigned)) ||
-	    (rc = kp_txn_each(txn, KP_ATTENDANCE, s_match_row, &seen)))
-		goto out;
-	if (!assigned.series && !assigned.exact) {
-		rc = cli_fail(p->cli, KP_EINVAL,
-			      "volunteer %s is not assigned to activity %s on "
-			      "%s: assign them first with 'knute activity "
-			      "assign %s --volunteer %s [--date %s]'",
-			      p->vol_text, p->act_text, p->date, p->act_text,
-			      p->vol_text, p->date);
-		goto out;
-	}
-	if (seen.exact) {
-		/* One record per volunteer and occurrence: change it. */
-		p->updated = true;
-		p->out = seen.exact_id;
-		if ((rc = kp_txn_get(txn, &p->out, &rec)))
-			goto out;
-		json_object_set_new(rec, "status", json_string(p->status));
-	} else {
-		rec = json_pack("{sssssIss}", "volunteer", p->vol_text,
-				"activity", p->act_text, "occurrence",
-				(json_int_t)assigned.occ, "status", p->status);
-		if (!rec) {
-			rc = KP_ENOMEM;
-			goto out;
-		}
-	}
-	rc = s_write_rec(txn, p, KP_ATTENDANCE, rec);
-out:
-	json_decref(act);
-	json_decref(vol);
-	json_decref(rec);
-	return rc;
-}
-
+/* The rule itself is kp_op_attend() (ops.c), shared with the web API. */
 static int s_attend(struct cli *cli)
 {
 	struct s_people p = {.cli = cli, .status = cli_opt(cli, "status")};
+	struct kp_attend a = {.options = true};
 	int rc = s_people_args(cli, &p, true);
 
 	if (rc == KP_OK &&
@@ -1043,10 +1003,23 @@ static int s_attend(struct cli *cli)
 		rc = cli_fail(cli, KP_EINVAL,
 			      "give the attendance: --status present, no-show "
 			      "or excused");
-	if (rc == KP_OK &&
-	    (rc = kp_store_write(cli->store, s_attend_txn, &p)) == KP_OK)
+	if (rc)
+		return rc;
+	a.activity = p.activity;
+	a.volunteer = p.volunteer;
+	a.year = p.y;
+	a.month = p.m;
+	a.day = p.d;
+	a.status = p.status;
+	rc = kp_op_attend(cli->store, &a);
+	if (rc == KP_OK) {
+		p.rec = a.rec;
+		p.out = a.id;
 		s_print_people(cli, &p);
-	json_decref(p.rec);
+	} else if (a.err[0]) {
+		rc = cli_fail(cli, rc, "%s", a.err);
+	}
+	kp_attend_free(&a);
 	return rc;
 }
 
@@ -1073,13 +1046,17 @@ static int s_attend(struct cli *cli)
 	"certificate (politiattest)\n"
 
 const struct cli_command cli_activity_commands[] = {
-    {"activity", "add", s_add, S_ACTIVITY_OPTS,
+    {"activity", "add", s_add, S_ACTIVITY_OPTS " hub wait",
      "activity add --title T --organiser ORG --category C --target G "
      "--from TIME --to TIME [--weekly --until DATE [--days DAYS]] [--room "
      "ID] [--volunteers-needed N] [--skills LIST] [--police-required] "
-     "[--description TEXT]",
+     "[--description TEXT] [--hub ID [--wait S]]",
      "Add an activity; prints the new id (with --json the "
      "record).\n" S_ACTIVITY_HELP
+     "  --hub ID [--wait S]   at central's store: ask hub ID to add it "
+     "(--room r1 is ID's r1); prints the request id and its state and, "
+     "with --wait, waits up to S seconds for the hub's answer (exit 0 "
+     "accepted, 3 refused, 1 still pending)\n"
      "Example: knute activity add --title \"Leksehjelp 5.-7. trinn\" "
      "--organiser \"Røde Kors\" --category leksehjelp --target barn "
      "--from \"2026-12-01 17:00\" --to \"2026-12-01 19:00\" --weekly "

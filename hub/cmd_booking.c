@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_requests.h"
 #include "cmd_sync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
@@ -26,9 +27,12 @@ static int s_add(struct cli *cli)
 	json_t *room = NULL;
 	char err[KP_ERR_MAX], idtext[KP_ID_STRLEN];
 	struct kp_id room_id;
+	const char *hub; /* at central's store: the hub asked */
 	int rc;
 
 	op.skip = cli_flag(cli, "skip-clashes");
+	if ((rc = cli_request_hub(cli, &hub)))
+		goto out;
 	if (cli->npos) {
 		rc = cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
 			      cli->pos[0]);
@@ -41,7 +45,7 @@ static int s_add(struct cli *cli)
 				      "list' shows them)");
 		goto out;
 	}
-	if (kp_id_parse(json_string_value(room), kp_store_hub(cli->store),
+	if (kp_id_parse(json_string_value(room), cli_request_local_hub(cli),
 			KP_ROOM, &room_id, err)) {
 		rc = cli_fail(cli, KP_EINVAL, "--room: %s", err);
 		goto out;
@@ -69,6 +73,11 @@ static int s_add(struct cli *cli)
 	}
 	if ((rc = cli_series_check(cli, op.rec)))
 		goto out;
+	if (hub) {
+		rc = cli_request_submit(cli, hub, KP_BOOKING,
+					json_incref(op.rec));
+		goto out;
+	}
 	rc = kp_store_write(cli->store, kp_op_add_txn, &op);
 	if (rc) {
 		rc = cli_refused(cli, "booking", rc, op.rec, &op.clashes);
@@ -334,7 +343,7 @@ static int s_cancel(struct cli *cli)
 const struct cli_command cli_booking_commands[] = {
     {"booking", "add", s_add,
      "room from to org contact purpose pending weekly until days "
-     "skip-clashes",
+     "skip-clashes hub wait",
      "booking add --room ID --from TIME --to TIME --org ORG [--weekly "
      "--until DATE [--days DAYS]]",
      "Book a room; prints the new id. Times are local (Europe/Oslo unless "
@@ -346,6 +355,10 @@ const struct cli_command cli_booking_commands[] = {
      "  --days tue,thu        or on these weekdays\n"
      "  --skip-clashes        book the free dates of a series and list "
      "the skipped ones\n"
+     "  --hub ID [--wait S]   at central's store: ask hub ID to book its "
+     "room (--room r1 is ID's r1); prints the request id and its state "
+     "and, with --wait, waits up to S seconds for the hub's answer "
+     "(exit 0 accepted, 3 refused, 1 still pending)\n"
      "A booking that overlaps another (intervals are half-open: back to "
      "back is fine), falls outside the room's opening hours or on a "
      "closure is refused with exit code 3, naming the clash.",

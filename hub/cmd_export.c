@@ -70,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli.h"
 #include "codec.h"
@@ -355,11 +356,11 @@ static int s_central_row(const void *key, size_t klen, const void *val,
 	return rc;
 }
 
-static int s_each(struct cli *cli, kp_txn *txn, char kind, const char *hub,
+static int s_each(kp_store *store, kp_txn *txn, char kind, const char *hub,
 		  kp_record_fn fn, void *arg)
 {
 	struct s_walk w = {kind, hub, fn, arg};
-	if (!kp_store_is_central(cli->store))
+	if (!kp_store_is_central(store))
 		return kp_txn_each(txn, kind, fn, arg);
 	return kp_txn_teach(txn, KP_T_RECORDS, NULL, 0, NULL, 0, s_central_row,
 			    &w);
@@ -368,7 +369,7 @@ static int s_each(struct cli *cli, kp_txn *txn, char kind, const char *hub,
 /* ---- shared by the exports ---- */
 
 struct s_export {
-	struct cli *cli;
+	kp_store *store;
 	char kind;
 	bool ics;
 	bool personal;		 /* volunteer: --include-personal */
@@ -888,13 +889,10 @@ static int s_export_txn(kp_txn *txn, void *arg)
 	s_reset(&e->out);
 	e->count = 0;
 	json_object_clear(e->rooms);
-	if ((rc = s_each(e->cli, txn, KP_ROOM, e->hub, s_room_row, e)))
+	if ((rc = s_each(e->store, txn, KP_ROOM, e->hub, s_room_row, e)))
 		return rc;
 	if (e->room[0] && !json_object_get(e->rooms, e->room))
-		return cli_fail(e->cli, KP_ENOTFOUND,
-				"no room %s here: 'knute room list' shows the "
-				"rooms",
-				e->room);
+		return KP_ENOTFOUND;
 	if (e->ics) {
 		struct s_buf name = {0};
 		const json_t *room = json_object_get(e->rooms, e->room);
@@ -913,102 +911,130 @@ static int s_export_txn(kp_txn *txn, void *arg)
 	} else {
 		s_csv_header(e);
 	}
-	if ((rc = s_each(e->cli, txn, e->kind, e->hub, s_export_row, e)))
+	if ((rc = s_each(e->store, txn, e->kind, e->hub, s_export_row, e)))
 		return rc;
 	if (e->ics)
 		s_ics_prop(e, "END", "VCALENDAR");
 	return e->out.failed || e->line.failed ? KP_ENOMEM : KP_OK;
 }
 
-static int s_export(struct cli *cli, char kind)
+int kp_export_write(kp_store *store, const struct kp_export *x, FILE *out)
 {
-	struct s_export e = {.cli = cli, .kind = kind, .rooms = json_object()};
-	const char *format = cli_opt(cli, "format");
-	const char *room = cli_opt(cli, "room");
+	struct s_export e = {.store = store,
+			     .kind = x->kind,
+			     .ics = x->ics,
+			     .personal = x->personal,
+			     .hub = x->hub,
+			     .rooms = json_object()};
+	char *zone = NULL;
 	int rc;
 
 	if (!e.rooms)
 		return KP_ENOMEM;
-	if (cli->npos) {
-		rc = cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
-			      cli->pos[0]);
+	if (x->ics && x->kind != KP_BOOKING && x->kind != KP_ACTIVITY) {
+		rc = KP_EINVAL;
 		goto out;
 	}
-	if (cli->json) {
-		rc = cli_fail(cli, KP_EINVAL,
-			      "export writes iCalendar or CSV, not JSON: "
-			      "drop --json ('knute %s list --json' gives "
-			      "JSON)",
-			      cli->cmd->noun);
-		goto out;
-	}
-	if (!format) {
-		rc = cli_fail(cli, KP_EINVAL, "say which format: --format %s",
-			      kind == KP_BOOKING || kind == KP_ACTIVITY
-				  ? "ics (iCalendar) or --format csv"
-				  : "csv");
-		goto out;
-	}
-	if (!strcmp(format, "ics") &&
-	    (kind == KP_BOOKING || kind == KP_ACTIVITY)) {
-		e.ics = true;
-	} else if (strcmp(format, "csv")) {
-		rc = cli_fail(cli, KP_EINVAL, "--format '%.40s' is not %s",
-			      format,
-			      kind == KP_BOOKING || kind == KP_ACTIVITY
-				  ? "ics or csv"
-				  : "csv (the only format of this export)");
-		goto out;
-	}
-	e.personal = cli_flag(cli, "include-personal");
-	if (e.personal && kp_store_is_central(cli->store)) {
-		rc = cli_fail(cli, KP_EINVAL,
-			      "personal fields are exported only at the "
-			      "volunteer's own hub, and %s is central's "
-			      "store: run the export with --data of the hub's "
-			      "store, or drop --include-personal",
-			      cli->data);
-		goto out;
-	}
-	e.hub = cli_opt(cli, "hub");
-	if (e.hub && !kp_store_is_central(cli->store)) {
-		rc = cli_fail(cli, KP_EINVAL,
-			      "--hub is for central's store; a hub exports "
-			      "its own records: drop --hub");
-		goto out;
-	}
-	if (e.hub && !kp_hub_id_valid(e.hub)) {
-		rc = cli_fail(cli, KP_EINVAL,
-			      "--hub '%.40s' is not a hub id (a-z, 0-9, '-')",
-			      e.hub);
-		goto out;
-	}
-	if (room) {
-		char err[KP_ERR_MAX];
-		struct kp_id rid;
-		const char *hub = kp_store_hub(cli->store);
-		if (kp_id_parse(room, hub[0] ? hub : NULL, KP_ROOM, &rid,
-				err)) {
-			rc = cli_fail(cli, KP_EINVAL, "--room: %s", err);
-			goto out;
-		}
-		kp_id_format(&rid, e.room);
-	}
+	if (x->room)
+		snprintf(e.room, sizeof e.room, "%s", x->room);
 	if (e.ics) {
 		/* The VTIMEZONE written is Europe/Oslo's: the times must be
-		 * too, whatever --tz said. */
+		 * too, whatever --tz or KNUTE_TZ said. The zone in use is put
+		 * back afterwards, for a daemon that goes on with it. */
+		const char *was = getenv("TZ");
+		if (was && !(zone = strdup(was))) {
+			rc = KP_ENOMEM;
+			goto out;
+		}
 		if ((rc = kp_tz_set(S_ICS_TZ)))
 			goto out;
 	}
 	e.now = kp_now();
-	rc = kp_store_read(cli->store, s_export_txn, &e);
-	if (rc == KP_OK && e.out.len)
-		fwrite(e.out.data, 1, e.out.len, stdout);
+	rc = kp_store_read(store, s_export_txn, &e);
+	if (rc == KP_OK && e.out.len &&
+	    fwrite(e.out.data, 1, e.out.len, out) != e.out.len)
+		rc = KP_EIO;
+	if (e.ics) {
+		if (zone) {
+			setenv("TZ", zone, 1);
+		} else {
+			unsetenv("TZ");
+		}
+		tzset();
+	}
 out:
+	free(zone);
 	json_decref(e.rooms);
 	s_buf_free(&e.out);
 	s_buf_free(&e.line);
 	s_buf_free(&e.cell);
+	return rc;
+}
+
+static int s_export(struct cli *cli, char kind)
+{
+	struct kp_export x = {.kind = kind};
+	const char *format = cli_opt(cli, "format");
+	const char *room = cli_opt(cli, "room");
+	char room_text[KP_ID_STRLEN];
+	int rc;
+
+	if (cli->npos)
+		return cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
+				cli->pos[0]);
+	if (cli->json)
+		return cli_fail(cli, KP_EINVAL,
+				"export writes iCalendar or CSV, not JSON: "
+				"drop --json ('knute %s list --json' gives "
+				"JSON)",
+				cli->cmd->noun);
+	if (!format)
+		return cli_fail(cli, KP_EINVAL, "say which format: --format %s",
+				kind == KP_BOOKING || kind == KP_ACTIVITY
+				    ? "ics (iCalendar) or --format csv"
+				    : "csv");
+	if (!strcmp(format, "ics") &&
+	    (kind == KP_BOOKING || kind == KP_ACTIVITY)) {
+		x.ics = true;
+	} else if (strcmp(format, "csv")) {
+		return cli_fail(cli, KP_EINVAL, "--format '%.40s' is not %s",
+				format,
+				kind == KP_BOOKING || kind == KP_ACTIVITY
+				    ? "ics or csv"
+				    : "csv (the only format of this export)");
+	}
+	x.personal = cli_flag(cli, "include-personal");
+	if (x.personal && kp_store_is_central(cli->store))
+		return cli_fail(cli, KP_EINVAL,
+				"personal fields are exported only at the "
+				"volunteer's own hub, and %s is central's "
+				"store: run the export with --data of the "
+				"hub's store, or drop --include-personal",
+				cli->data);
+	x.hub = cli_opt(cli, "hub");
+	if (x.hub && !kp_store_is_central(cli->store))
+		return cli_fail(cli, KP_EINVAL,
+				"--hub is for central's store; a hub exports "
+				"its own records: drop --hub");
+	if (x.hub && !kp_hub_id_valid(x.hub))
+		return cli_fail(cli, KP_EINVAL,
+				"--hub '%.40s' is not a hub id (a-z, 0-9, '-')",
+				x.hub);
+	if (room) {
+		char err[KP_ERR_MAX];
+		struct kp_id rid;
+		const char *hub = kp_store_hub(cli->store);
+		if (kp_id_parse(room, hub[0] ? hub : NULL, KP_ROOM, &rid, err))
+			return cli_fail(cli, KP_EINVAL, "--room: %s", err);
+		kp_id_format(&rid, room_text);
+		x.room = room_text;
+	}
+	rc = kp_export_write(cli->store, &x, stdout);
+	if (rc == KP_ENOTFOUND)
+		return cli_fail(cli, rc,
+				"no room %s here: 'knute room list' shows the "
+				"rooms",
+				x.room);
 	return rc;
 }
 

@@ -265,11 +265,10 @@ static int s_need_hub(struct cli *cli, const char *what, const char *fix)
 }
 
 struct s_hubs {
-	struct cli *cli;
 	int64_t now;
+	int online_s;
+	bool extra;
 	json_t *out;
-	struct cli_table *table;
-	size_t rows;
 };
 
 /* A registry number: 0 when absent or negative. */
@@ -283,12 +282,11 @@ static int s_hubs_row(const void *key, size_t klen, const void *val,
 		      size_t vlen, void *arg)
 {
 	struct s_hubs *h = arg;
-	char id[KP_HUB_ID_MAX + 1], seen_text[KP_TIME_STRLEN];
-	char applied[24], backlog[24], dead[24];
+	char id[KP_HUB_ID_MAX + 1];
 	uint64_t head, app, dl;
 	int64_t seen;
 	bool online;
-	json_t *o;
+	json_t *o, *row;
 
 	if (klen == 0 || klen > KP_HUB_ID_MAX || memchr(key, 0, klen))
 		return KP_ECORRUPT;
@@ -304,47 +302,68 @@ static int s_hubs_row(const void *key, size_t klen, const void *val,
 	app = s_reg_u64(o, "applied");
 	dl = s_reg_u64(o, "dead");
 	seen = kp_rec_int(o, "seen", 0);
-	online = seen > 0 && h->now - seen <= S_ONLINE_S;
-	if (h->cli->json) {
-		json_t *row = json_pack(
-		    "{sssssbsosIsIsIsIsIss}", "id", id, "name",
-		    kp_rec_str(o, "name", id), "online", online, "last_seen",
-		    s_iso_or_null(seen), "applied_seq", (json_int_t)app,
-		    "head_seq", (json_int_t)head, "backlog",
-		    (json_int_t)(head > app ? head - app : 0), "dead_letters",
-		    (json_int_t)dl, "mirror_seq",
-		    (json_int_t)s_reg_u64(o, "dseq"), "incarnation",
-		    kp_rec_str(o, "inc", ""));
-		if (!row || json_array_append_new(h->out, row)) {
-			json_decref(o);
-			return KP_ENOMEM;
-		}
-	} else {
-		if (seen > 0)
-			cli_time_secs(seen, seen_text);
-		else
-			snprintf(seen_text, sizeof seen_text, "never");
-		snprintf(applied, sizeof applied, "%" PRIu64, app);
-		snprintf(backlog, sizeof backlog, "%" PRIu64,
-			 head > app ? head - app : 0);
-		snprintf(dead, sizeof dead, "%" PRIu64, dl);
-		const char *cells[] = {id,
-				       kp_rec_str(o, "name", id),
-				       online ? "online" : "offline",
-				       seen_text,
-				       applied,
-				       backlog,
-				       dead};
-		cli_table_row(h->table, cells);
+	online = seen > 0 && h->now - seen <= h->online_s;
+	row = json_pack("{sssssbsosIsIsIsIsIss}", "id", id, "name",
+			kp_rec_str(o, "name", id), "online", online,
+			"last_seen", s_iso_or_null(seen), "applied_seq",
+			(json_int_t)app, "head_seq", (json_int_t)head,
+			"backlog", (json_int_t)(head > app ? head - app : 0),
+			"dead_letters", (json_int_t)dl, "mirror_seq",
+			(json_int_t)s_reg_u64(o, "dseq"), "incarnation",
+			kp_rec_str(o, "inc", ""));
+	if (row && h->extra &&
+	    (json_object_set_new(row, "seen_s",
+				 json_integer(seen > 0 ? seen : 0)) ||
+	     json_object_set_new(
+		 row, "up_s", json_integer((json_int_t)s_reg_u64(o, "up"))))) {
+		json_decref(row);
+		row = NULL;
 	}
-	h->rows++;
 	json_decref(o);
+	if (!row || json_array_append_new(h->out, row))
+		return KP_ENOMEM;
 	return KP_OK;
+}
+
+int cli_hubs_json(kp_txn *txn, int64_t now, int online_s, bool extra,
+		  json_t *rows)
+{
+	struct s_hubs h = {now, online_s, extra, rows};
+	return kp_txn_teach(txn, KP_T_HUBS, NULL, 0, NULL, 0, s_hubs_row, &h);
 }
 
 static int s_hubs_txn(kp_txn *txn, void *arg)
 {
-	return kp_txn_teach(txn, KP_T_HUBS, NULL, 0, NULL, 0, s_hubs_row, arg);
+	return cli_hubs_json(txn, kp_now(), S_ONLINE_S, false, arg);
+}
+
+/* One row of the hubs table, from the row of hubs --json. */
+static void s_hubs_table_row(struct cli_table *table, const json_t *row)
+{
+	char seen_text[KP_TIME_STRLEN], applied[24], backlog[24], dead[24];
+	const char *id = kp_rec_str(row, "id", "");
+	const char *seen_iso = kp_rec_str(row, "last_seen", "");
+	int64_t seen;
+
+	if (seen_iso[0] && kp_time_parse(seen_iso, &seen) == KP_OK)
+		cli_time_secs(seen, seen_text);
+	else
+		snprintf(seen_text, sizeof seen_text, "never");
+	snprintf(applied, sizeof applied, "%lld",
+		 (long long)kp_rec_int(row, "applied_seq", 0));
+	snprintf(backlog, sizeof backlog, "%lld",
+		 (long long)kp_rec_int(row, "backlog", 0));
+	snprintf(dead, sizeof dead, "%lld",
+		 (long long)kp_rec_int(row, "dead_letters", 0));
+	const char *cells[] = {id,
+			       kp_rec_str(row, "name", id),
+			       kp_rec_bool(row, "online", false) ? "online"
+								 : "offline",
+			       seen_text,
+			       applied,
+			       backlog,
+			       dead};
+	cli_table_row(table, cells);
 }
 
 static int s_hubs(struct cli *cli)
@@ -352,7 +371,9 @@ static int s_hubs(struct cli *cli)
 	char seen_head[64];
 	const char *head[] = {"HUB",	 "NAME",    "STATE", seen_head,
 			      "APPLIED", "BACKLOG", "DEAD"};
-	struct s_hubs h = {.cli = cli, .now = kp_now()};
+	struct cli_table *table = NULL;
+	json_t *rows = NULL, *row;
+	size_t i;
 	int rc;
 
 	if (cli->npos)
@@ -361,13 +382,13 @@ static int s_hubs(struct cli *cli)
 	if ((rc = s_need_central(cli, "hubs")))
 		return rc;
 	snprintf(seen_head, sizeof seen_head, "LAST SEEN (%s)", cli_zone());
-	h.out = json_array();
-	h.table = cli_table_new(7, head);
-	if (!h.out || !h.table) {
+	rows = json_array();
+	table = cli_table_new(7, head);
+	if (!rows || !table) {
 		rc = KP_ENOMEM;
 		goto out;
 	}
-	rc = kp_store_read(cli->store, s_hubs_txn, &h);
+	rc = kp_store_read(cli->store, s_hubs_txn, rows);
 	if (rc == KP_ECORRUPT)
 		rc = cli_fail(cli, rc,
 			      "central's hub registry holds an entry that does "
@@ -376,16 +397,18 @@ static int s_hubs(struct cli *cli)
 			      cli->data);
 	if (rc)
 		goto out;
-	if (cli->json)
-		cli_print_json(json_incref(h.out));
-	else if (h.rows == 0)
+	if (cli->json) {
+		cli_print_json(json_incref(rows));
+	} else if (json_array_size(rows) == 0) {
 		printf("no hub has connected to this central yet: start "
 		       "'knute-hub --data DIR --central ADDR' at a district\n");
-	else
-		cli_table_print(h.table);
+	} else {
+		json_array_foreach(rows, i, row) s_hubs_table_row(table, row);
+		cli_table_print(table);
+	}
 out:
-	json_decref(h.out);
-	cli_table_free(&h.table);
+	json_decref(rows);
+	cli_table_free(&table);
 	return rc;
 }
 
@@ -509,9 +532,10 @@ out:
 /* ---- overview (at central) ---- */
 
 struct s_overview {
-	struct cli *cli;
 	int64_t week_from, week_to; /* [Monday 00:00, next Monday 00:00) */
 	json_t *districts;	    /* hub id -> district object */
+	cli_overview_fn fn;	    /* the caller's look at every record */
+	void *arg;
 };
 
 /* counts[key] += 1. */
@@ -661,9 +685,14 @@ static int s_overview_row(const void *key, size_t klen, const void *val,
 	rec = json_object_get(v, "rec");
 	if (!json_is_object(rec))
 		rec = json_object_get(v, "kind") ? v : NULL;
-	rc = rec && strcmp(kp_rec_str(v, "op", "put"), "del")
-		 ? s_overview_record(ov, &id, rec)
-		 : KP_OK;
+	rc = KP_OK;
+	if (rec && strcmp(kp_rec_str(v, "op", "put"), "del")) {
+		rc = s_overview_record(ov, &id, rec);
+		if (rc == KP_OK && ov->fn)
+			rc = ov->fn(&id, rec,
+				    json_object_get(ov->districts, id.hub),
+				    ov->arg);
+	}
 	json_decref(v);
 	return rc;
 }
@@ -700,40 +729,36 @@ static int s_overview_txn(kp_txn *txn, void *arg)
 			    arg);
 }
 
-/* The local dates of this week's Monday and Sunday, and the instants
- * that bound it. */
-static int s_this_week(int64_t now, struct s_overview *ov, char *monday,
-		       char *sunday, int *weekno)
+int cli_week_of(int64_t t, struct cli_week *w)
 {
 	struct tm tm = {0};
-	time_t t;
+	time_t day;
+	char buf[8];
 	int y, m, d, wd, rc;
 
-	kp_local_parts(now, &y, &m, &d, &wd, NULL);
+	memset(w, 0, sizeof *w);
+	kp_local_parts(t, &y, &m, &d, &wd, NULL);
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d - wd;
 	tm.tm_hour = 12;
-	t = timegm(&tm); /* calendar arithmetic only: no zone involved */
-	gmtime_r(&t, &tm);
-	kp_date_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, monday);
-	{
-		char buf[8];
-		strftime(buf, sizeof buf, "%V", &tm);
-		*weekno = atoi(buf);
-	}
+	day = timegm(&tm); /* calendar arithmetic only: no zone involved */
+	gmtime_r(&day, &tm);
+	kp_date_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, w->monday);
+	strftime(buf, sizeof buf, "%V", &tm);
+	w->number = atoi(buf);
 	if ((rc = kp_date_start(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-				&ov->week_from)))
+				&w->from)))
 		return rc;
 	tm.tm_mday += 6;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	kp_date_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, sunday);
+	day = timegm(&tm);
+	gmtime_r(&day, &tm);
+	kp_date_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, w->sunday);
 	tm.tm_mday += 1;
-	t = timegm(&tm);
-	gmtime_r(&t, &tm);
+	day = timegm(&tm);
+	gmtime_r(&day, &tm);
 	return kp_date_start(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			     &ov->week_to);
+			     &w->to);
 }
 
 static int s_key_cmp(const void *a, const void *b)
@@ -821,37 +846,26 @@ static void s_overview_print(const json_t *list, const char *monday,
 	}
 }
 
-static int s_overview(struct cli *cli)
+int cli_overview_json(kp_txn *txn, const struct cli_week *week,
+		      cli_overview_fn fn, void *arg, json_t **list)
 {
-	struct s_overview ov = {.cli = cli, .districts = json_object()};
-	char monday[KP_TIME_STRLEN], sunday[KP_TIME_STRLEN];
+	struct s_overview ov = {.week_from = week->from,
+				.week_to = week->to,
+				.districts = json_object(),
+				.fn = fn,
+				.arg = arg};
 	const char **keys = NULL;
-	json_t *list = json_array();
 	const char *key;
 	json_t *v;
 	size_t n, k = 0;
-	int weekno, rc;
+	int rc;
 
-	if (cli->npos) {
-		rc = cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
-			      cli->pos[0]);
-		goto out;
-	}
-	if ((rc = s_need_central(cli, "overview")))
-		goto out;
-	if (!ov.districts || !list) {
+	*list = json_array();
+	if (!ov.districts || !*list) {
 		rc = KP_ENOMEM;
 		goto out;
 	}
-	if ((rc = s_this_week(kp_now(), &ov, monday, sunday, &weekno)))
-		goto out;
-	rc = kp_store_read(cli->store, s_overview_txn, &ov);
-	if (rc == KP_ECORRUPT)
-		rc = cli_fail(cli, rc,
-			      "central's store %s holds a record or hub entry "
-			      "that does not decode: restore it from a backup",
-			      cli->data);
-	if (rc)
+	if ((rc = s_overview_txn(txn, &ov)))
 		goto out;
 	/* Districts in hub id order. */
 	n = json_object_size(ov.districts);
@@ -863,22 +877,65 @@ static int s_overview(struct cli *cli)
 	if (n)
 		qsort(keys, n, sizeof *keys, s_key_cmp);
 	for (k = 0; k < n; k++)
-		if (json_array_append(list,
+		if (json_array_append(*list,
 				      json_object_get(ov.districts, keys[k]))) {
 			rc = KP_ENOMEM;
 			goto out;
 		}
-	if (cli->json)
-		cli_print_json(json_pack(
-		    "{sss{ssss}sO}", "central", kp_store_name(cli->store),
-		    "week", "from", monday, "to", sunday, "districts", list));
-	else
-		s_overview_print(list, monday, sunday, weekno,
-				 kp_store_name(cli->store));
 out:
 	free(keys);
-	json_decref(list);
 	json_decref(ov.districts);
+	if (rc) {
+		json_decref(*list);
+		*list = NULL;
+	}
+	return rc;
+}
+
+struct s_overview_read {
+	const struct cli_week *week;
+	json_t *list;
+};
+
+static int s_overview_read(kp_txn *txn, void *arg)
+{
+	struct s_overview_read *r = arg;
+	json_decref(r->list);
+	r->list = NULL;
+	return cli_overview_json(txn, r->week, NULL, NULL, &r->list);
+}
+
+static int s_overview(struct cli *cli)
+{
+	struct cli_week week;
+	struct s_overview_read r = {.week = &week};
+	int rc;
+
+	if (cli->npos)
+		return cli_fail(cli, KP_EINVAL, "unexpected argument '%s'",
+				cli->pos[0]);
+	if ((rc = s_need_central(cli, "overview")))
+		return rc;
+	if ((rc = cli_week_of(kp_now(), &week)))
+		return rc;
+	rc = kp_store_read(cli->store, s_overview_read, &r);
+	if (rc == KP_ECORRUPT)
+		rc = cli_fail(cli, rc,
+			      "central's store %s holds a record or hub entry "
+			      "that does not decode: restore it from a backup",
+			      cli->data);
+	if (rc)
+		goto out;
+	if (cli->json)
+		cli_print_json(json_pack("{sss{ssss}sO}", "central",
+					 kp_store_name(cli->store), "week",
+					 "from", week.monday, "to", week.sunday,
+					 "districts", r.list));
+	else
+		s_overview_print(r.list, week.monday, week.sunday, week.number,
+				 kp_store_name(cli->store));
+out:
+	json_decref(r.list);
 	return rc;
 }
 

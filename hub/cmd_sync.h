@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "knute/ktime.h"
 #include "knute/store.h"
 
 /* The commands hubs, overview, deadletters and verify. */
@@ -56,5 +57,49 @@ const char *cli_zone(void);
  */
 int cli_sync_each(struct cli *cli, kp_txn *txn, char kind, kp_record_fn fn,
 		  void *arg);
+
+/* ---- shared with central's web API (central/cweb.c) ---- */
+
+/* A local week, Monday 00:00 to Sunday 24:00 in the zone in use. */
+struct cli_week {
+	int64_t from, to; /* Monday 00:00 and the next Monday 00:00 */
+	char monday[KP_TIME_STRLEN], sunday[KP_TIME_STRLEN]; /* "2026-11-23" */
+	int number;					     /* ISO week */
+};
+
+/* The week that holds instant t. */
+int cli_week_of(int64_t t, struct cli_week *w);
+
+/*
+ * Central's hub registry as 'knute hubs --json' prints it: one object per
+ * hub (id, name, online, last_seen, applied_seq, head_seq, backlog,
+ * dead_letters, mirror_seq, incarnation), in hub id order, appended to
+ * rows. A hub is online when it was seen at most online_s seconds before
+ * now. With extra, each object also has "seen_s" (the UTC second it was
+ * last seen, 0 for never) and "up_s" (the UTC second its current or last
+ * session started, 0 when the registry does not know). KP_ECORRUPT for an
+ * entry that does not decode.
+ */
+int cli_hubs_json(kp_txn *txn, int64_t now, int online_s, bool extra,
+		  json_t *rows);
+
+/*
+ * Called by cli_overview_json() for every live record central holds,
+ * after the overview counted it: rec is the record as central holds it
+ * (volunteers in their projection), district the overview's object of
+ * the record's hub; both are borrowed for the call. A non-zero return
+ * stops the walk and is returned.
+ */
+typedef int (*cli_overview_fn)(const struct kp_id *id, const json_t *rec,
+			       json_t *district, void *arg);
+
+/*
+ * The districts of 'knute overview --json' for week, in hub id order:
+ * *list is a new array the caller owns (NULL on failure). fn, when not
+ * NULL, sees every record as well, so a caller can add figures of its own
+ * in the same walk. Inside a read transaction at central's store.
+ */
+int cli_overview_json(kp_txn *txn, const struct cli_week *week,
+		      cli_overview_fn fn, void *arg, json_t **list);
 
 #endif

@@ -32,6 +32,7 @@
  *   sending SNAP batches               s_snapshot()
  *   RESTORE batches, the merge         s_on_restore(), s_merge()
  *   DOWN batches into the mirror       s_on_down()
+ *   a central request (COMMAND)        s_on_command()
  *   -> DISCONNECTED                    s_lost()
  *   a new session at once              s_restart()
  *
@@ -68,6 +69,7 @@
 #include "knute/ktime.h"
 #include "knute/store.h"
 #include "model.h"
+#include "ops.h"
 #include "rules.h"
 #include "wire.h"
 
@@ -182,19 +184,6 @@ static void s_log(const kp_hubsync *hs, const char *fmt, ...)
 	fprintf(stderr, "knute-hub[%s]: %s\n", hs->hub, line);
 }
 
-static int s_meta_u64(kp_txn *txn, const char *key, uint64_t *v)
-{
-	char buf[32];
-	int rc = kp_txn_meta_get(txn, key, buf, sizeof buf);
-	*v = 0;
-	if (rc == KP_ENOTFOUND)
-		return KP_OK;
-	if (rc)
-		return rc;
-	*v = strtoull(buf, NULL, 10);
-	return KP_OK;
-}
-
 static int s_meta_put_u64(kp_txn *txn, const char *key, uint64_t v)
 {
 	char buf[32];
@@ -216,7 +205,7 @@ static int s_meta_fp(kp_txn *txn, const char *prefix, struct kp_fp *fp)
 	int rc;
 	memset(fp, 0, sizeof *fp);
 	snprintf(key, sizeof key, "%s_seq", prefix);
-	if ((rc = s_meta_u64(txn, key, &fp->seq)))
+	if ((rc = kp_txn_meta_u64(txn, key, &fp->seq)))
 		return rc;
 	snprintf(key, sizeof key, "%s_at", prefix);
 	rc = kp_txn_meta_get(txn, key, buf, sizeof buf);
@@ -719,6 +708,7 @@ static void s_hello(kp_hubsync *hs)
 	hs->head = h.head;
 	snprintf(m.hub, sizeof m.hub, "%s", hs->hub);
 	snprintf(m.inc, sizeof m.inc, "%s", kp_store_incarnation(hs->store));
+	snprintf(m.name, sizeof m.name, "%s", kp_store_name(hs->store));
 	m.head = h.head;
 	m.oldest = h.oldest;
 	/* A mirror half rebuilt asks for a whole one (dseq 0). */
@@ -2032,6 +2022,192 @@ static void s_on_restore(kp_hubsync *hs, const struct kp_msg *m)
 	s_restore_finish(hs);
 }
 
+/* ---- central requests (docs/protocol.md, "Central requests") ----
+ *
+ * A COMMAND is executed with kp_op_add_with(): the same checks and clash
+ * rule as the command line, and the token's result (table KP_T_DONE,
+ * token -> {num, state, result, reason, at}) written in the same
+ * transaction as the record. A refusal writes nothing but its result, in
+ * a transaction of its own. So a hub killed at any instant has executed a
+ * request once or not at all, and knows which; a COMMAND whose token is
+ * there already is answered with the stored result and not executed
+ * again. A store failure (full, read-only) records nothing and answers
+ * nothing: central sends the request again later.
+ */
+
+struct s_cmd {
+	const struct kp_msg *m;
+	const char *state;
+	char rid[KP_ID_STRLEN];
+	char reason[KP_REASON_MAX];
+	bool found; /* the token was there already */
+};
+
+/* The stored result of c->m's token into c; found false when none. */
+static int s_cmd_get_fn(kp_txn *txn, void *arg)
+{
+	struct s_cmd *c = arg;
+	const char *tok = c->m->token;
+	const void *v;
+	size_t vlen;
+	json_t *o;
+	int rc;
+
+	c->found = false;
+	rc = kp_txn_tget(txn, KP_T_DONE, tok, strlen(tok), &v, &vlen);
+	if (rc == KP_ENOTFOUND)
+		return KP_OK;
+	if (rc || (rc = kp_codec_decode(v, vlen, &o)))
+		return rc;
+	c->found = true;
+	c->state = strcmp(kp_rec_str(o, "state", ""), "accepted") ? "refused"
+								  : "accepted";
+	snprintf(c->rid, sizeof c->rid, "%s", kp_rec_str(o, "result", ""));
+	snprintf(c->reason, sizeof c->reason, "%s",
+		 kp_rec_str(o, "reason", ""));
+	json_decref(o);
+	return KP_OK;
+}
+
+/* Write the token's result; KP_EEXIST when the token has one already. */
+static int s_cmd_put(kp_txn *txn, struct s_cmd *c)
+{
+	const char *tok = c->m->token;
+	struct kp_buf buf = {0};
+	const void *v;
+	size_t vlen;
+	json_t *o;
+	int rc;
+
+	rc = kp_txn_tget(txn, KP_T_DONE, tok, strlen(tok), &v, &vlen);
+	if (rc == KP_OK)
+		return KP_EEXIST;
+	if (rc != KP_ENOTFOUND)
+		return rc;
+	o = json_pack("{sIsssssssI}", "num", (json_int_t)c->m->num, "state",
+		      c->state, "result", c->rid, "reason", c->reason, "at",
+		      (json_int_t)kp_now());
+	if (!o)
+		return KP_ENOMEM;
+	rc = kp_codec_encode(o, &buf);
+	json_decref(o);
+	if (rc == KP_OK)
+		rc = kp_txn_tput(txn, KP_T_DONE, tok, strlen(tok), buf.data,
+				 buf.len, 0);
+	kp_buf_free(&buf);
+	return rc;
+}
+
+static int s_cmd_accepted(kp_txn *txn, const struct kp_op *op, void *arg)
+{
+	struct s_cmd *c = arg;
+	c->state = "accepted";
+	kp_id_format(&op->id, c->rid);
+	c->reason[0] = 0;
+	return s_cmd_put(txn, c);
+}
+
+static int s_cmd_refused_fn(kp_txn *txn, void *arg)
+{
+	return s_cmd_put(txn, arg);
+}
+
+static void s_cmd_answer(kp_hubsync *hs, const struct s_cmd *c)
+{
+	struct kp_msg r = {.type = KP_MSG_COMMAND_RESULT, .num = c->m->num};
+	snprintf(r.token, sizeof r.token, "%s", c->m->token);
+	snprintf(r.state, sizeof r.state, "%s", c->state);
+	snprintf(r.rid, sizeof r.rid, "%s", c->rid);
+	snprintf(r.reason, sizeof r.reason, "%s", c->reason);
+	/* Not sent now: central asks again and gets the stored result. */
+	s_send(hs, &r);
+}
+
+static void s_on_command(kp_hubsync *hs, const struct kp_msg *m)
+{
+	struct s_cmd c = {.m = m};
+	struct kp_op op = {0};
+	char kind = kp_kind_from_name(m->kind);
+	int rc;
+
+	if (hs->in_snap_txn || hs->state == S_RESTORING ||
+	    hs->state == S_WAITING)
+		return; /* no write now: central sends it again */
+	if (!m->token[0]) {
+		s_log(hs,
+		      "central sent request q%" PRIu64 " without a token; "
+		      "it is not executed",
+		      m->num);
+		hs->stats.errors++;
+		return;
+	}
+	if ((rc = kp_store_read(hs->store, s_cmd_get_fn, &c)))
+		goto store_failed;
+	if (c.found) {
+		s_log(hs,
+		      "request q%" PRIu64 " came again: it was %s before, "
+		      "and is not executed twice",
+		      m->num, c.state);
+		s_cmd_answer(hs, &c);
+		return;
+	}
+	if (kind != KP_BOOKING && kind != KP_ACTIVITY) {
+		snprintf(
+		    c.reason, sizeof c.reason,
+		    "a request adds a booking or an activity, not \"%.20s\"",
+		    m->kind);
+	} else if (kp_codec_decode(m->data, m->len, &op.rec) ||
+		   !json_is_object(op.rec)) {
+		snprintf(c.reason, sizeof c.reason,
+			 "the request's fields are not a map of fields");
+	} else {
+		rc = kp_op_add_with(hs->store, kind, &op, s_cmd_accepted, &c);
+		if (rc == KP_EEXIST) {
+			/* Recorded meanwhile: answer what was recorded. */
+			kp_op_free(&op);
+			if ((rc = kp_store_read(hs->store, s_cmd_get_fn, &c)))
+				goto store_failed;
+			s_cmd_answer(hs, &c);
+			return;
+		}
+		if (rc == KP_OK) {
+			s_log(hs,
+			      "request q%" PRIu64 " from central: %s %s "
+			      "added",
+			      m->num, m->kind, c.rid);
+			kp_op_free(&op);
+			s_cmd_answer(hs, &c);
+			return;
+		}
+		if (rc != KP_EINVAL && rc != KP_ENOTFOUND && rc != KP_ECLASH &&
+		    rc != KP_EPOLICE) {
+			kp_op_free(&op);
+			goto store_failed;
+		}
+		snprintf(c.reason, sizeof c.reason, "%s",
+			 op.err[0] ? op.err : kp_strerror(rc));
+	}
+	kp_op_free(&op);
+	c.state = "refused";
+	c.rid[0] = 0;
+	kp_utf8_clean(c.reason);
+	rc = kp_store_write(hs->store, s_cmd_refused_fn, &c);
+	if (rc == KP_EEXIST)
+		rc = kp_store_read(hs->store, s_cmd_get_fn, &c);
+	if (rc)
+		goto store_failed;
+	s_log(hs, "request q%" PRIu64 " from central refused: %s", m->num,
+	      c.reason);
+	s_cmd_answer(hs, &c);
+	return;
+store_failed:
+	s_log(hs,
+	      "cannot execute request q%" PRIu64 " now: %s (%s); central "
+	      "sends it again",
+	      m->num, kp_strerror(rc), kp_store_detail(hs->store));
+	hs->stats.errors++;
+}
+
 /* ---- receiving ---- */
 
 static void s_handle(kp_hubsync *hs, const void *data, size_t len)
@@ -2083,6 +2259,9 @@ static void s_handle(kp_hubsync *hs, const void *data, size_t len)
 		s_on_restore(hs, &m);
 		break;
 	case KP_MSG_PING:
+		break;
+	case KP_MSG_COMMAND:
+		s_on_command(hs, &m);
 		break;
 	default:
 		s_log(hs, "central sent %s, which a hub does not take",
@@ -2450,7 +2629,7 @@ static int s_open_fn(kp_txn *txn, void *arg)
 
 	if ((rc = kp_txn_meta_put(txn, "central_addr", hs->central)) ||
 	    (rc = kp_txn_meta_put(txn, "central_session", "down")) ||
-	    (rc = s_meta_u64(txn, "acked_seq", &hs->acked)))
+	    (rc = kp_txn_meta_u64(txn, "acked_seq", &hs->acked)))
 		return rc;
 	if (o->retention >= 0) {
 		hs->retention = o->retention;

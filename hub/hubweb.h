@@ -1,6 +1,6 @@
 /*
  * hubweb.h - the hub's web API, calendar feeds, /metrics and the data of
- * the hub's page (docs/web.md). Runs on the sync loop's thread (see
+ * the hub's page (docs/web-hub.md). Runs on the sync loop's thread (see
  * knute/http.h), with the daemon's store.
  */
 #ifndef KNUTE_HUBWEB_H

@@ -195,7 +195,8 @@ static const char *const s_table_names[KP_NTABLES] = {
     [KP_T_RECORDS] = "records", [KP_T_OPLOG] = "oplog",
     [KP_T_MIRROR] = "mirror",	[KP_T_HUBS] = "hubs",
     [KP_T_MLOG] = "mlog",	[KP_T_DEAD] = "dead",
-    [KP_T_STAGE] = "stage",
+    [KP_T_STAGE] = "stage",	[KP_T_REQS] = "requests",
+    [KP_T_DONE] = "executed",
 };
 
 static int s_open_tables_pass(kp_store *store, bool create, bool *missing)
@@ -547,7 +548,7 @@ int kp_txn_meta_put(kp_txn *t, const char *key, const char *value)
 	return s_meta_set(t, key, value);
 }
 
-static int s_meta_u64(kp_txn *t, const char *key, uint64_t *out)
+int kp_txn_meta_u64(kp_txn *t, const char *key, uint64_t *out)
 {
 	char buf[32];
 	int rc = kp_txn_meta_get(t, key, buf, sizeof buf);
@@ -565,7 +566,7 @@ static int s_meta_u64(kp_txn *t, const char *key, uint64_t *out)
 uint64_t kp_txn_head_seq(kp_txn *t)
 {
 	if (!t->head_loaded) {
-		if (s_meta_u64(t, "head_seq", &t->head))
+		if (kp_txn_meta_u64(t, "head_seq", &t->head))
 			t->head = 0;
 		t->head_loaded = true;
 	}
@@ -580,7 +581,7 @@ static int s_next_load(kp_txn *t, int i)
 	if (t->next[i])
 		return KP_OK;
 	snprintf(key, sizeof key, "next:%c", kp_kinds[i]);
-	if ((rc = s_meta_u64(t, key, &t->next[i])))
+	if ((rc = kp_txn_meta_u64(t, key, &t->next[i])))
 		return rc;
 	if (!t->next[i])
 		t->next[i] = 1;

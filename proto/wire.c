@@ -35,6 +35,8 @@ static const char *const s_type_names[KP_MSG_NTYPES] = {
     [KP_MSG_VERIFY] = "VERIFY",
     [KP_MSG_VERIFY_R] = "VERIFY_R",
     [KP_MSG_RESTORE_ACK] = "RESTORE_ACK",
+    [KP_MSG_COMMAND] = "COMMAND",
+    [KP_MSG_COMMAND_RESULT] = "COMMAND_RESULT",
 };
 
 const char *kp_wire_type_name(enum kp_msg_type type)
@@ -76,7 +78,8 @@ struct s_field {
 #define BATCHES                                                                \
 	(B(KP_MSG_CHANGES) | B(KP_MSG_SNAP) | B(KP_MSG_RESTORE) |              \
 	 B(KP_MSG_DOWN) | B(KP_MSG_VERIFY_R))
-#define ENDS (B(KP_MSG_SNAP) | B(KP_MSG_RESTORE) | B(KP_MSG_VERIFY_R))
+#define ENDS	 (B(KP_MSG_SNAP) | B(KP_MSG_RESTORE) | B(KP_MSG_VERIFY_R))
+#define COMMANDS (B(KP_MSG_COMMAND) | B(KP_MSG_COMMAND_RESULT))
 #define SESSIONED                                                              \
 	(~(B(KP_MSG_HELLO) | B(KP_MSG_REFUSE) | B(KP_MSG_VERIFY) |             \
 	   B(KP_MSG_VERIFY_R)) &                                               \
@@ -97,6 +100,7 @@ static const struct s_field s_fields[] = {
     {"dat", F_I64, OFF(down.at), SZ(down.at), B(KP_MSG_HELLO), B(KP_MSG_HELLO)},
     {"did", F_TEXT, OFF(down.id), SZ(down.id), B(KP_MSG_HELLO),
      B(KP_MSG_HELLO)},
+    {"name", F_TEXT, OFF(name), SZ(name), B(KP_MSG_HELLO), 0},
     {"cinc", F_TEXT, OFF(cinc), SZ(cinc), B(KP_MSG_HELLO) | B(KP_MSG_WELCOME),
      B(KP_MSG_WELCOME)},
     {"mode", F_MODE, OFF(mode), SZ(mode), B(KP_MSG_WELCOME), B(KP_MSG_WELCOME)},
@@ -125,10 +129,20 @@ static const struct s_field s_fields[] = {
 	 B(KP_MSG_RESTORE_ACK)},
     {"gap", F_BOOL, OFF(gap), SZ(gap), B(KP_MSG_ACK), 0},
     {"reason", F_TEXT, OFF(reason), SZ(reason),
-     B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED),
+     B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED) | B(KP_MSG_COMMAND_RESULT),
      B(KP_MSG_REFUSE) | B(KP_MSG_DIVERGED)},
+    {"tok", F_TEXT, OFF(token), SZ(token), COMMANDS, COMMANDS},
+    {"num", F_U64, OFF(num), SZ(num), COMMANDS, COMMANDS},
+    {"kind", F_TEXT, OFF(kind), SZ(kind), B(KP_MSG_COMMAND), B(KP_MSG_COMMAND)},
+    {"rec", F_BIN, OFF(data), 0, B(KP_MSG_COMMAND), B(KP_MSG_COMMAND)},
+    {"state", F_TEXT, OFF(state), SZ(state), B(KP_MSG_COMMAND_RESULT),
+     B(KP_MSG_COMMAND_RESULT)},
+    {"rid", F_TEXT, OFF(rid), SZ(rid), B(KP_MSG_COMMAND_RESULT), 0},
 };
 #define NFIELDS (sizeof s_fields / sizeof s_fields[0])
+/* s_decode_map() keeps one bit per field. */
+_Static_assert(NFIELDS <= 64, "too many wire fields for the seen mask");
+_Static_assert(KP_MSG_NTYPES <= 32, "too many message types for the masks");
 
 /* ---- encoding ---- */
 
@@ -289,7 +303,7 @@ static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
 			char *err)
 {
 	const msgpack_object *type = NULL, *version = NULL;
-	unsigned seen = 0; /* bit i: s_fields[i] was present */
+	uint64_t seen = 0; /* bit i: s_fields[i] was present */
 
 	if (root->type != MSGPACK_OBJECT_MAP) {
 		snprintf(err, KP_ERR_MAX, "a message must be a map");
@@ -335,12 +349,12 @@ static int s_decode_map(const msgpack_object *root, struct kp_msg *msg,
 				continue;
 			if (s_take(&s_fields[f], &kv->val, msg, err))
 				return KP_EPROTO;
-			seen |= 1u << f;
+			seen |= 1ull << f;
 		}
 	}
 	for (size_t f = 0; f < NFIELDS; f++) {
 		if ((s_fields[f].needed & B(msg->type)) &&
-		    !(seen & (1u << f))) {
+		    !(seen & (1ull << f))) {
 			snprintf(err, KP_ERR_MAX, "%s lacks the field \"%s\"",
 				 s_type_names[msg->type], s_fields[f].key);
 			return KP_EPROTO;

@@ -29,7 +29,8 @@
 #define KP_BATCH_ENTRIES 1000	      /* entries per CHANGES / DOWN batch */
 #define KP_BATCH_BYTES	 (512u << 10) /* ... or this many bytes */
 #define KP_WINDOW	 32	      /* batches in flight, each way */
-#define KP_REASON_MAX	 300
+#define KP_REASON_MAX	 KP_ERR_MAX   /* a refusal's sentence, with NUL */
+#define KP_TOKEN_LEN	 32	      /* hex digits of a request's token */
 
 enum kp_msg_type {
 	KP_MSG_NONE,
@@ -46,7 +47,9 @@ enum kp_msg_type {
 	KP_MSG_PING,	 /* both ways, every second */
 	KP_MSG_VERIFY,	 /* anyone -> central: hashes of a hub's partition */
 	KP_MSG_VERIFY_R, /* central -> asker: a batch of (id, hash) */
-	KP_MSG_RESTORE_ACK, /* hub -> central: seq RESTORE batches applied */
+	KP_MSG_RESTORE_ACK,    /* hub -> central: seq RESTORE batches applied */
+	KP_MSG_COMMAND,	       /* central -> hub: execute a central request */
+	KP_MSG_COMMAND_RESULT, /* hub -> central: what became of it */
 	KP_MSG_NTYPES
 };
 
@@ -75,6 +78,7 @@ struct kp_msg {
 	uint64_t oldest;   /* lowest seq still in the oplog; head + 1 if none */
 	struct kp_fp down; /* the mirror's cursor: gseq and its fingerprint */
 	char cinc[KP_INCARNATION_LEN + 1]; /* central the mirror follows */
+	char name[KP_NAME_MAX + 1]; /* the hub's name; "" from older hubs */
 
 	/* WELCOME */
 	enum kp_welcome_mode mode;
@@ -97,8 +101,19 @@ struct kp_msg {
 	uint64_t seq;
 	bool gap; /* ACK: the batch did not start at seq + 1 */
 
-	/* REFUSE, DIVERGED */
+	/* REFUSE, DIVERGED, COMMAND_RESULT (why it was refused) */
 	char reason[KP_REASON_MAX];
+
+	/* COMMAND, COMMAND_RESULT: a central request, known at the hub by
+	 * its token (the idempotency key); num is the number central shows
+	 * people. COMMAND: kind ("booking" or "activity") and in data/len
+	 * the record's fields as one msgpack map. COMMAND_RESULT: state
+	 * ("accepted" or "refused") and the new record's id. */
+	char token[KP_TOKEN_LEN + 1];
+	uint64_t num;
+	char kind[16];
+	char state[16];
+	char rid[KP_ID_STRLEN];
 };
 
 /* Append msg's msgpack form to buf. */

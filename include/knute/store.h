@@ -134,6 +134,8 @@ int kp_txn_slot_find(kp_txn *txn, uint64_t room, int64_t start, int64_t end,
 
 /* Meta values (text). KP_ENOTFOUND when unset. */
 int kp_txn_meta_get(kp_txn *txn, const char *key, char *buf, size_t len);
+/* A meta value kept as a decimal number; 0 when there is none. */
+int kp_txn_meta_u64(kp_txn *txn, const char *key, uint64_t *v);
 int kp_txn_meta_put(kp_txn *txn, const char *key, const char *value);
 
 /* The last error's detail (the path, the LMDB reason), for messages. */
@@ -150,6 +152,8 @@ enum kp_table {
 	KP_T_MLOG,    /* central: be64 gseq -> municipality log entry */
 	KP_T_DEAD,    /* dead letters: be64 number -> refused entry */
 	KP_T_STAGE,   /* central: a snapshot being received */
+	KP_T_REQS,    /* central: be64 request number -> central request */
+	KP_T_DONE,    /* hub: request token -> its result (executed once) */
 	KP_NTABLES
 };
 

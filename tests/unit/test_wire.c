@@ -228,6 +228,47 @@ static void test_round_trip_acks_and_ping(void)
 	kp_buf_free(&buf);
 }
 
+static void test_round_trip_command(void)
+{
+	static const uint8_t rec[] = {0x81, 0xa3, 'o',	'r', 'g', 0xa9,
+				      'R',  0xc3, 0xb8, 'd', 'e', ' ',
+				      'K',  'o',  'r'}; /* {org: "Røde Kor"} */
+	struct kp_msg in, out;
+	struct kp_buf buf = {0};
+
+	s_fill(&in, KP_MSG_COMMAND);
+	snprintf(in.token, sizeof in.token, "00112233445566778899aabbccddeeff");
+	in.num = 7;
+	snprintf(in.kind, sizeof in.kind, "booking");
+	in.data = rec;
+	in.len = sizeof rec;
+	CHECK_INT(s_round(&in, &out, &buf), KP_OK);
+	CHECK_INT(out.type, KP_MSG_COMMAND);
+	CHECK_STR(out.token, in.token);
+	CHECK_INT(out.num, 7);
+	CHECK_STR(out.kind, "booking");
+	CHECK_INT(out.len, sizeof rec);
+	CHECK(out.data && !memcmp(out.data, rec, sizeof rec));
+	CHECK_STR(out.rid, "");
+
+	s_fill(&in, KP_MSG_COMMAND_RESULT);
+	snprintf(in.token, sizeof in.token, "00112233445566778899aabbccddeeff");
+	in.num = 7;
+	snprintf(in.state, sizeof in.state, "refused");
+	snprintf(in.rid, sizeof in.rid, "fjell:b12");
+	snprintf(in.reason, sizeof in.reason,
+		 "booking refused: 2030-01-08 18:00-19:30 clashes with "
+		 "booking fjell:b1 (Røde Kors, 2030-01-08 17:00-19:00)");
+	CHECK_INT(s_round(&in, &out, &buf), KP_OK);
+	CHECK_INT(out.type, KP_MSG_COMMAND_RESULT);
+	CHECK_STR(out.state, "refused");
+	CHECK_STR(out.rid, "fjell:b12");
+	CHECK_STR(out.reason, in.reason);
+	CHECK(out.data == NULL);
+
+	kp_buf_free(&buf);
+}
+
 static void test_every_type_has_a_name(void)
 {
 	for (int t = KP_MSG_NONE + 1; t < KP_MSG_NTYPES; t++) {
@@ -669,6 +710,7 @@ int main(void)
 	RUN(test_round_trip_changes_and_down);
 	RUN(test_round_trip_snap_restore_verify);
 	RUN(test_round_trip_acks_and_ping);
+	RUN(test_round_trip_command);
 	RUN(test_every_type_has_a_name);
 	RUN(test_encode_refuses_misuse);
 	RUN(test_refuses_garbage);
