@@ -95,7 +95,7 @@ bin-fresh:
 	@$(MAKE) --no-print-directory all SAN=$(SAN) BUILD=$(BUILD) BIN=$(BIN)
 	@echo $(BUILD) > $(BIN)/.build
 
-demo: all
+demo: bin-fresh
 	@sh scripts/demo.sh
 
 bench: all
