@@ -319,17 +319,20 @@ static int s_dead(struct round *r, kp_txn *txn, struct reg *reg, uint64_t seq,
 
 /* ---- the municipality log ---- */
 
-/* Append {g, op, id, at, rec} for a change of hub's record id; rec is the
- * public projection, or NULL for a delete. */
+/* Append {g, op, id, at} for a change of hub's record id (put, or del
+ * when deleted). The record is not copied into the log: the down-stream
+ * reads it from the records table as it is when the entry is sent
+ * (s_down_put()). Entries written by older versions carry a "rec" and go
+ * down as they are. */
 static int s_mlog(struct round *r, kp_txn *txn, const char *hub, const char *id,
-		  json_t *rec)
+		  bool put)
 {
 	struct kp_buf *buf = &r->c->tmp;
 	uint8_t key[8], hl = (uint8_t)strlen(hub);
 	uint64_t g = r->mlog_head + 1;
-	json_t *o = json_pack("{sIsssssIsO?}", "g", (json_int_t)g, "op",
-			      rec ? "put" : "del", "id", id, "at",
-			      (json_int_t)s_now_ms(), "rec", rec);
+	json_t *o = json_pack("{sIsssssI}", "g", (json_int_t)g, "op",
+			      put ? "put" : "del", "id", id, "at",
+			      (json_int_t)s_now_ms());
 	int rc;
 	if (!o)
 		return KP_ENOMEM;
@@ -372,7 +375,7 @@ static int s_apply(struct round *r, kp_txn *txn, const struct kp_id *id,
 	bool public = shape && kp_model_project(id->kind, shape, KP_TO_MIRROR);
 	if (!pub)
 		json_decref(shape);
-	rc = public ? s_mlog(r, txn, id->hub, idtext, pub) : KP_OK;
+	rc = public ? s_mlog(r, txn, id->hub, idtext, pub != NULL) : KP_OK;
 	json_decref(pub);
 	return rc;
 }
@@ -501,10 +504,15 @@ static int s_apply_fast(struct round *r, kp_txn *txn, const struct kp_entry *e,
 		    : kp_txn_tput(txn, KP_T_RECORDS, key, klen, bytes, len, 0);
 	if (rc || !kp_model_public(e->id.kind))
 		return rc;
+	/* The log names the change; the record itself is read from the
+	 * records table when the entry goes down (s_down_put()), so a
+	 * change is written once, not twice. */
+	struct kp_entry ref = *e;
+	ref.rec = NULL;
 	buf->len = 0;
 	if ((rc = kp_buf_append(buf, &hl, 1)) ||
 	    (rc = kp_buf_append(buf, e->id.hub, hl)) ||
-	    (rc = kp_entry_mlog(e, r->mlog_head + 1, s_now_ms(), buf)))
+	    (rc = kp_entry_mlog(&ref, r->mlog_head + 1, s_now_ms(), buf)))
 		return rc;
 	kp_be64_put(gkey, r->mlog_head + 1);
 	if ((rc = kp_txn_tput(txn, KP_T_MLOG, gkey, 8, buf->data, buf->len,
@@ -1153,6 +1161,7 @@ static void s_verify(struct central *c, struct inmsg *im)
 struct s_pump {
 	struct central *c;
 	struct peer *p;
+	kp_txn *txn;
 	bool full;
 	uint64_t scanned;
 };
@@ -1190,7 +1199,7 @@ static void s_restore_pump(struct central *c, struct peer *p)
 {
 	while (!p->restore_done &&
 	       p->restore_sent - p->restore_acked < KP_WINDOW) {
-		struct s_pump pu = {c, p, false, 0};
+		struct s_pump pu = {.c = c, .p = p};
 		kp_batch_reset(&c->batch);
 		if (kp_store_read(c->store, s_restore_fn, &pu))
 			return;
@@ -1214,6 +1223,73 @@ static void s_restore_pump(struct central *c, struct peer *p)
 
 /* ---- down-stream ---- */
 
+/* The record of a reference-only put entry {g, op, id, at} of hub, as
+ * the mirrors see it, into the batch: read from the records table now (a
+ * newer version than the entry's is fine: a mirror keeps the latest), or a
+ * del when the record is gone (its own del entry follows later). */
+static int s_down_put(struct s_pump *pu, const char *hub, uint64_t g,
+		      const void *m, size_t mlen)
+{
+	struct kp_buf *buf = &pu->c->tmp;
+	uint8_t key[KP_KEY_MAX];
+	const void *v;
+	size_t vlen, klen;
+	struct kp_entry fe = {0};
+	char err[KP_ERR_MAX];
+	json_t *o;
+	int rc;
+
+	if (kp_codec_decode(m, mlen, &o))
+		return KP_ECORRUPT;
+	if (strcmp(kp_rec_str(o, "op", ""), "put") ||
+	    json_object_get(o, "rec")) {
+		json_decref(o);
+		return kp_batch_add(&pu->c->batch, g, m, mlen);
+	}
+	fe.at = kp_rec_int(o, "at", 0);
+	snprintf(fe.idtext, sizeof fe.idtext, "%s", kp_rec_str(o, "id", ""));
+	json_decref(o);
+	if (kp_id_parse(fe.idtext, NULL, 0, &fe.id, err))
+		return KP_ECORRUPT;
+	klen = kp_id_key(&fe.id, key);
+	rc = kp_txn_tget(pu->txn, KP_T_RECORDS, key, klen, &v, &vlen);
+	buf->len = 0;
+	if (rc == KP_ENOTFOUND) {
+		fe.del = true;
+		rc = kp_entry_mlog(&fe, g, fe.at, buf);
+	} else if (rc) {
+		return rc;
+	} else {
+		int64_t at = fe.at;
+		if (kp_entry_read(pu->c->reader, v, vlen, hub, &fe) == KP_OK &&
+		    !fe.del) {
+			rc = kp_entry_mlog(&fe, g, at, buf);
+		} else {
+			/* Stored through the JSON path: project it so. */
+			json_t *root, *rec;
+			if (kp_codec_decode(v, vlen, &root))
+				return KP_ECORRUPT;
+			rec = json_deep_copy(json_object_get(root, "rec"));
+			json_decref(root);
+			if (!rec ||
+			    !kp_model_project(fe.id.kind, rec, KP_TO_MIRROR)) {
+				json_decref(rec);
+				return KP_OK; /* nothing a mirror shows */
+			}
+			o = json_pack("{sIsssssIso}", "g", (json_int_t)g, "op",
+				      "put", "id", fe.idtext, "at",
+				      (json_int_t)at, "rec", rec);
+			if (!o)
+				return KP_ENOMEM;
+			rc = kp_codec_encode(o, buf);
+			json_decref(o);
+		}
+	}
+	if (rc)
+		return rc;
+	return kp_batch_add(&pu->c->batch, g, buf->data, buf->len);
+}
+
 static int s_down_one(const void *k, size_t klen, const void *v, size_t vlen,
 		      void *arg)
 {
@@ -1229,8 +1305,10 @@ static int s_down_one(const void *k, size_t klen, const void *v, size_t vlen,
 	pu->scanned++;
 	if (!(hl == strlen(pu->p->reg.hub) &&
 	      !memcmp(b + 1, pu->p->reg.hub, hl))) {
-		if ((rc = kp_batch_add(&pu->c->batch, kp_be64_get(k),
-				       b + 1 + hl, vlen - 1 - hl)))
+		char hub[KP_HUB_ID_MAX + 1];
+		snprintf(hub, sizeof hub, "%.*s", (int)hl, (const char *)b + 1);
+		if ((rc = s_down_put(pu, hub, kp_be64_get(k), b + 1 + hl,
+				     vlen - 1 - hl)))
 			return rc;
 	}
 	if (kp_batch_full(&pu->c->batch) || pu->scanned >= DOWN_SCAN) {
@@ -1244,6 +1322,7 @@ static int s_down_fn(kp_txn *txn, void *arg)
 {
 	struct s_pump *pu = arg;
 	uint8_t from[8];
+	pu->txn = txn;
 	kp_be64_put(from, pu->p->down_next);
 	int rc = kp_txn_teach(txn, KP_T_MLOG, from, 8, NULL, 0, s_down_one, pu);
 	return rc < 0 ? rc : KP_OK;
@@ -1309,9 +1388,14 @@ static int s_reset_fn(kp_txn *txn, void *arg)
 		kp_be64_put(key, p->down_reset_g);
 		if (kp_txn_tget(txn, KP_T_MLOG, key, 8, (const void **)&v,
 				&vlen) == KP_OK &&
-		    vlen >= 1u + v[0])
-			return kp_batch_add(&pu->c->batch, p->down_reset_g,
-					    v + 1 + v[0], vlen - 1 - v[0]);
+		    vlen >= 1u + v[0]) {
+			char hub[KP_HUB_ID_MAX + 1];
+			snprintf(hub, sizeof hub, "%.*s", (int)v[0],
+				 (const char *)v + 1);
+			pu->txn = txn;
+			return s_down_put(pu, hub, p->down_reset_g,
+					  v + 1 + v[0], vlen - 1 - v[0]);
+		}
 	}
 	return KP_OK;
 }
@@ -1319,7 +1403,7 @@ static int s_reset_fn(kp_txn *txn, void *arg)
 static void s_down_pump(struct central *c, struct peer *p)
 {
 	while (p->state == P_STREAM && p->down_inflight < DOWN_WINDOW) {
-		struct s_pump pu = {c, p, false, 0};
+		struct s_pump pu = {.c = c, .p = p};
 		struct kp_msg m = {.type = KP_MSG_DOWN};
 		kp_batch_reset(&c->batch);
 		if (p->down_reset) {

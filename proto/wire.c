@@ -637,13 +637,14 @@ int kp_entry_mlog(const struct kp_entry *e, uint64_t g, int64_t at_ms,
 	uint32_t keep = 0;
 
 	msgpack_packer_init(&pk, out, s_write);
-	if (msgpack_pack_map(&pk, e->del ? 4 : 5) || s_pack_text(&pk, "g") ||
-	    msgpack_pack_uint64(&pk, g) || s_pack_text(&pk, "op") ||
+	if (msgpack_pack_map(&pk, e->del || !rec ? 4 : 5) ||
+	    s_pack_text(&pk, "g") || msgpack_pack_uint64(&pk, g) ||
+	    s_pack_text(&pk, "op") ||
 	    s_pack_text(&pk, e->del ? "del" : "put") ||
 	    s_pack_text(&pk, "id") || s_pack_text(&pk, e->idtext) ||
 	    s_pack_text(&pk, "at") || msgpack_pack_int64(&pk, at_ms))
 		return KP_ENOMEM;
-	if (e->del)
+	if (e->del || !rec)
 		return KP_OK;
 	for (uint32_t i = 0; i < rec->via.map.size; i++) {
 		const msgpack_object *k = &rec->via.map.ptr[i].key;

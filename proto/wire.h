@@ -168,7 +168,9 @@ void kp_entry_reader_free(struct kp_entry_reader *r);
 int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 		  const char *hub, struct kp_entry *e);
 /* Append the municipality log entry {g, op, id, at, rec} of e to out,
- * its record as other hubs' mirrors see it. */
+ * its record as other hubs' mirrors see it. With e->rec NULL and e->del
+ * false, only {g, op: "put", id, at}: the form central keeps in its log,
+ * whose record is read from central's records when it is sent. */
 int kp_entry_mlog(const struct kp_entry *e, uint64_t g, int64_t at_ms,
 		  struct kp_buf *out);
 
