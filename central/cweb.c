@@ -1084,13 +1084,10 @@ static void s_metrics(struct cweb *w, struct kp_http_res *res)
 /* "17:00" on the local date y-m-d as an instant. */
 static int s_local_time(int y, int m, int d, const char *hhmm, int64_t *out)
 {
-	int h, mi;
-	char end;
-	if (!hhmm || sscanf(hhmm, "%2d:%2d%c", &h, &mi, &end) != 2 ||
-	    strlen(hhmm) != 5 || h < 0 || h > 24 || mi < 0 || mi > 59 ||
-	    (h == 24 && mi))
+	int min;
+	if (kp_hhmm_parse(hhmm, &min))
 		return KP_EINVAL;
-	return kp_local_make(y, m, d, h * 60 + mi, out);
+	return kp_local_make(y, m, d, min, out);
 }
 
 int cweb_request_fields(const json_t *body, json_t **fields, char *err)

@@ -1194,17 +1194,6 @@ struct s_tz {
 	struct s_tz_at at[S_TZ_MEMO];
 };
 
-static int64_t s_days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static const struct s_tz_at *s_tz(struct s_tz *tz, int64_t t)
 {
 	struct s_tz_at *a =
@@ -1217,8 +1206,8 @@ static const struct s_tz_at *s_tz(struct s_tz *tz, int64_t t)
 		a->set = true;
 		a->ok = localtime_r(&tt, &tm) != NULL;
 		a->offset = a->ok ? tm.tm_gmtoff : 0;
-		a->days = a->ok ? s_days_from_civil(tm.tm_year + 1900,
-						    tm.tm_mon + 1, tm.tm_mday)
+		a->days = a->ok ? kp_days_from_civil(tm.tm_year + 1900,
+						     tm.tm_mon + 1, tm.tm_mday)
 				: 0;
 		a->sec =
 		    a->ok ? tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec : 0;
@@ -1297,8 +1286,8 @@ static int s_series_walk(struct s_tz *tz, const struct kp_series *s,
 			mask = s->days_mask;
 		if (!s_date_valid(s->until_year, s->until_month, s->until_day))
 			return KP_EINVAL;
-		last_day = s_days_from_civil(s->until_year, s->until_month,
-					     s->until_day);
+		last_day = kp_days_from_civil(s->until_year, s->until_month,
+					      s->until_day);
 		if (last_day < first_day)
 			return KP_EINVAL;
 	}
@@ -2766,7 +2755,7 @@ static const struct s_local *s_local_of(struct s_import *imp, int64_t t)
 	if (!m->set || m->t != t) {
 		int y, mo, d;
 		kp_local_parts(t, &y, &mo, &d, &m->weekday, &m->minute);
-		m->days = s_days_from_civil(y, mo, d);
+		m->days = kp_days_from_civil(y, mo, d);
 		m->t = t;
 		m->set = true;
 	}

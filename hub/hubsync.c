@@ -2687,6 +2687,20 @@ int kp_hubsync_open(const struct kp_hubsync_opts *opts, kp_hubsync **out,
 		goto out_free;
 	}
 	snprintf(hs->hub, sizeof hs->hub, "%s", kp_store_hub(hs->store));
+	/* The web server first: a bad --http leaves the store untouched. */
+	if (opts->http) {
+		char root[1100], host[64];
+		const char *dir =
+		    kp_http_webroot(opts->webroot, root, sizeof root);
+		hs->web.hs = hs;
+		if ((rc = kp_http_start(opts->http, dir, "hub.html",
+					hubweb_handle, &hs->web, &hs->http,
+					err)))
+			goto out_free;
+		s_log(hs, "web pages on http://%s:%d/ (from %s)",
+		      kp_http_host(opts->http, host, sizeof host),
+		      kp_http_port(hs->http), dir);
+	}
 	if ((rc = kp_store_write(hs->store, s_open_fn, &o))) {
 		snprintf(err, KP_ERR_MAX,
 			 "cannot write to the store in %s: %s%s%s", opts->data,
@@ -2712,19 +2726,6 @@ int kp_hubsync_open(const struct kp_hubsync_opts *opts, kp_hubsync **out,
 	    inotify_add_watch(hs->inotify_fd, path, IN_MODIFY) < 0) {
 		close(hs->inotify_fd);
 		hs->inotify_fd = -1;
-	}
-	if (opts->http) {
-		char root[1100], host[64];
-		const char *dir =
-		    kp_http_webroot(opts->webroot, root, sizeof root);
-		hs->web.hs = hs;
-		if ((rc = kp_http_start(opts->http, dir, "hub.html",
-					hubweb_handle, &hs->web, &hs->http,
-					err)))
-			goto out_free;
-		s_log(hs, "web pages on http://%s:%d/ (from %s)",
-		      kp_http_host(opts->http, host, sizeof host),
-		      kp_http_port(hs->http), dir);
 	}
 	*out = hs;
 	return KP_OK;

@@ -54,39 +54,11 @@ static json_t *s_local_json(int64_t t)
 	return json_string(buf);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (H.
- * Hinnant's civil calendar algorithms): date arithmetic that no
- * daylight-saving change can upset. */
-static int64_t s_days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void s_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* "YYYY-MM-DD" of a day number. */
 static void s_day_text(int64_t days, char *buf)
 {
 	int y, m, d;
-	s_civil_from_days(days, &y, &m, &d);
+	kp_civil_from_days(days, &y, &m, &d);
 	kp_date_format(y, m, d, buf);
 }
 
@@ -107,7 +79,7 @@ static bool s_date_arg(const struct kp_http_req *req, struct kp_http_res *res,
 			      name, v);
 		return false;
 	}
-	*days = s_days_from_civil(y, m, d);
+	*days = kp_days_from_civil(y, m, d);
 	return true;
 }
 
@@ -115,24 +87,8 @@ static bool s_date_arg(const struct kp_http_req *req, struct kp_http_res *res,
 static int s_day_start(int64_t days, int64_t *out)
 {
 	int y, m, d;
-	s_civil_from_days(days, &y, &m, &d);
+	kp_civil_from_days(days, &y, &m, &d);
 	return kp_date_start(y, m, d, out);
-}
-
-/* "HH:MM" into minutes of the day (0..1439); false when it is not one. */
-static bool s_hhmm(const char *s, int *minutes)
-{
-	int h, m;
-	if (!s || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' ||
-	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '9' ||
-	    s[4] < '0' || s[4] > '9')
-		return false;
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (h > 23 || m > 59)
-		return false;
-	*minutes = h * 60 + m;
-	return true;
 }
 
 static void s_store_error(struct kp_http_res *res, int rc)
@@ -627,7 +583,7 @@ static void s_today(struct hubweb *w, const struct kp_http_req *req,
 		goto fail;
 	if (!s_date_arg(req, res, "date", &d))
 		goto out;
-	s_civil_from_days(d, &t.y, &t.m, &t.d);
+	kp_civil_from_days(d, &t.y, &t.m, &t.d);
 	kp_date_format(t.y, t.m, t.d, date);
 	if ((rc = kp_store_read(kp_hubsync_store(w->hs), s_today_txn, &t)) ||
 	    (rc = s_sort_by_start(t.acts)))
@@ -768,7 +724,7 @@ static bool s_local_time(const json_t *body, const char *name, const char *date,
 
 	if (!s_text_field(body, name, res, &v))
 		return false;
-	if (!v || !s_hhmm(v, &min)) {
+	if (!v || kp_hhmm_parse(v, &min)) {
 		kp_http_error(res, 400,
 			      "%s '%.20s' is not a time of day: write HH:MM "
 			      "(24-hour clock), e.g. %s",
@@ -1139,8 +1095,8 @@ static void s_volunteers(struct hubweb *w, const struct kp_http_req *req,
 		goto out;
 	}
 	if (from || to) {
-		if (!from || !to || !s_hhmm(from, &a) ||
-		    (!s_hhmm(to, &b) && strcmp(to, "24:00"))) {
+		if (!from || !to || kp_hhmm_parse(from, &a) ||
+		    (kp_hhmm_parse(to, &b) && strcmp(to, "24:00"))) {
 			kp_http_error(res, 400,
 				      "give both from and to as HH:MM, e.g. "
 				      "from=17:00&to=19:00");

@@ -5,7 +5,7 @@
  *
  * The zone is the process's TZ; the C library reads the system's tzdata,
  * which knows every change of offset. Dates are counted as whole days since
- * 1970-01-01 (s_days_from_civil) and a wall-clock time as "wall seconds":
+ * 1970-01-01 (kp_days_from_civil) and a wall-clock time as "wall seconds":
  * days * 86400 + seconds of the day, as if the zone were UTC. An instant t
  * shows wall time w when t + offset(t) == w.
  *
@@ -133,7 +133,7 @@ static bool s_date_valid(int y, int m, int d)
 	       d >= 1 && d <= s_days_in_month(y, m);
 }
 
-static int64_t s_days_from_civil(int y, int m, int d)
+int64_t kp_days_from_civil(int y, int m, int d)
 {
 	int64_t yy = y - (m <= 2);
 	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
@@ -142,6 +142,35 @@ static int64_t s_days_from_civil(int y, int m, int d)
 	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
 	return era * 146097 + doe - 719468;
+}
+
+int kp_hhmm_parse(const char *s, int *minute_of_day)
+{
+	int h, m;
+	if (!s || strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '9' ||
+	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '9' ||
+	    s[4] < '0' || s[4] > '9')
+		return KP_EINVAL;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23 || m > 59)
+		return KP_EINVAL;
+	*minute_of_day = h * 60 + m;
+	return KP_OK;
+}
+
+void kp_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 /* The weekday of a day number, 0 = Monday (1970-01-01 was a Thursday). */
@@ -178,7 +207,8 @@ static bool s_wall_of(int64_t t, int64_t *days, int *sec_of_day)
 
 	if (!s_local_tm(t, &tm))
 		return false;
-	*days = s_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	*days =
+	    kp_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	*sec_of_day = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return true;
 }
@@ -312,7 +342,8 @@ int kp_date_start(int year, int month, int day, int64_t *out)
 	if (!s_date_valid(year, month, day))
 		return KP_EINVAL;
 	/* Where clocks skip midnight, the day starts when they jump. */
-	*out = s_local_at_or_after(s_days_from_civil(year, month, day) * S_DAY);
+	*out =
+	    s_local_at_or_after(kp_days_from_civil(year, month, day) * S_DAY);
 	return KP_OK;
 }
 
@@ -322,7 +353,7 @@ int kp_local_make(int year, int month, int day, int minute_of_day, int64_t *out)
 	    minute_of_day > 1440)
 		return KP_EINVAL;
 	/* Minute 1440 is the midnight that starts the next day. */
-	return s_local_exact(s_days_from_civil(year, month, day) * S_DAY +
+	return s_local_exact(kp_days_from_civil(year, month, day) * S_DAY +
 				 (int64_t)minute_of_day * 60,
 			     out);
 }
@@ -346,7 +377,7 @@ int kp_time_parse(const char *text, int64_t *out)
 		return KP_EINVAL;
 	if (h > 23 || mi > 59 || s > 59)
 		return KP_EINVAL;
-	wall = s_days_from_civil(y, mo, d) * S_DAY + h * 3600 + mi * 60 + s;
+	wall = kp_days_from_civil(y, mo, d) * S_DAY + h * 3600 + mi * 60 + s;
 	if (sep == 'T' && p[0] == 'Z' && p[1] == 0) {
 		*out = wall;
 		return KP_OK;
@@ -870,7 +901,7 @@ static int s_plan_make(const struct kp_series *s, struct s_plan *p)
 	if (!s_date_valid(s->until_year, s->until_month, s->until_day))
 		return KP_EINVAL;
 	p->last_day =
-	    s_days_from_civil(s->until_year, s->until_month, s->until_day);
+	    kp_days_from_civil(s->until_year, s->until_month, s->until_day);
 	return p->last_day < p->first_day ? KP_EINVAL : KP_OK;
 }
 

@@ -129,4 +129,11 @@ int kp_series_each(const struct kp_series *series, kp_occurrence_fn fn,
 /* Seconds since the epoch, now. */
 int64_t kp_now(void);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back: date
+ * arithmetic that no daylight-saving change can upset. */
+int64_t kp_days_from_civil(int year, int month, int day);
+void kp_civil_from_days(int64_t days, int *year, int *month, int *day);
+/* "HH:MM" (00:00 to 23:59) into minutes of the day; KP_EINVAL otherwise. */
+int kp_hhmm_parse(const char *text, int *minute_of_day);
+
 #endif

@@ -966,6 +966,40 @@ static void test_series_callback_stops_walk(void)
 	CHECK_INT(o.n, 2);
 }
 
+static void test_civil_days_round_trip(void)
+{
+	int y, m, d;
+	CHECK(kp_days_from_civil(1970, 1, 1) == 0);
+	CHECK(kp_days_from_civil(2026, 11, 23) == 20780);
+	kp_civil_from_days(20780, &y, &m, &d);
+	CHECK(y == 2026 && m == 11 && d == 23);
+	/* Every day of four centuries, through leap days and back. */
+	for (int64_t z = -400 * 366; z < 400 * 366; z += 13) {
+		kp_civil_from_days(z, &y, &m, &d);
+		CHECK(kp_days_from_civil(y, m, d) == z);
+	}
+	kp_civil_from_days(kp_days_from_civil(2028, 2, 29), &y, &m, &d);
+	CHECK(y == 2028 && m == 2 && d == 29);
+}
+
+static void test_hhmm_parse(void)
+{
+	int min = -1;
+	CHECK_INT(kp_hhmm_parse("00:00", &min), KP_OK);
+	CHECK_INT(min, 0);
+	CHECK_INT(kp_hhmm_parse("17:45", &min), KP_OK);
+	CHECK_INT(min, 17 * 60 + 45);
+	CHECK_INT(kp_hhmm_parse("23:59", &min), KP_OK);
+	CHECK_INT(min, 1439);
+	CHECK_INT(kp_hhmm_parse("24:00", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse("7:00", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse("17:60", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse("17.00", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse("17:00 ", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse("", &min), KP_EINVAL);
+	CHECK_INT(kp_hhmm_parse(NULL, &min), KP_EINVAL);
+}
+
 int main(void)
 {
 	if (kp_tz_set(KP_TZ_DEFAULT) != KP_OK) {
@@ -1007,5 +1041,7 @@ int main(void)
 	RUN(test_series_limit);
 	RUN(test_series_refuses_malformed);
 	RUN(test_series_callback_stops_walk);
+	RUN(test_civil_days_round_trip);
+	RUN(test_hhmm_parse);
 	return check_done();
 }
