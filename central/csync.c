@@ -7,8 +7,15 @@
  * One thread, one ROUTER socket, one loop. Each turn of the loop takes
  * every message waiting (up to MAX_ROUND), in order, and applies all the
  * CHANGES and SNAP batches among them in one write transaction: hubs
- * catching up together share one flush to disk. Replies that report
- * durability (ACK) are sent only after that transaction committed.
+ * catching up together share one flush to disk. While a hub is sending
+ * full batches (it has a backlog), the transaction stays open for the
+ * batches that arrive meanwhile, up to ROUND_ENTRIES entries or ROUND_MS:
+ * a flush to disk costs about the same for two batches as for sixteen,
+ * and zmq's queue per hub stays short (RECV_HWM), so central's memory
+ * does not grow with the number of hubs. Anything other than a batch that
+ * arrives meanwhile ends the round and is handled after the commit.
+ * Replies that report durability (ACK) are sent only after that
+ * transaction committed.
  *
  * Everything a reply or a decision depends on is in LMDB: the registry
  * entry of each hub (incarnation, applied seq and its fingerprint) is
@@ -43,6 +50,9 @@
 
 #define MAX_ROUND     64	 /* messages taken per turn of the loop */
 #define ROUND_BYTES   (8u << 20) /* ... or this many bytes of them */
+#define ROUND_ENTRIES 16000	 /* entries a round gathers at most */
+#define ROUND_MS      50	 /* ... and how long it may gather */
+#define ROUND_WAIT_MS 2		 /* wait for the next batch of a backlog */
 #define RECV_HWM      3		 /* batches queued per hub connection */
 #define DOWN_WINDOW   2		 /* DOWN batches in flight per hub */
 #define DOWN_SCAN     20000	 /* mlog entries looked at per DOWN batch */
@@ -107,9 +117,16 @@ struct peer {
 	int req_burst;	       /* sent in this scan */
 };
 
+struct inmsg;
+
 struct central {
 	kp_store *store;
 	void *ctx, *sock;
+	/* The messages of this turn of the loop, and one that came while a
+	 * round was open and waits for its commit (held). */
+	struct inmsg *msgs;
+	int nmsgs;
+	struct inmsg *held;
 	struct peer *peers;
 	uint64_t mlog_head;
 	uint64_t dead_next;
@@ -816,9 +833,52 @@ static int s_snap(struct round *r, kp_txn *txn, struct inmsg *im)
 
 struct batchround {
 	struct round r;
-	struct inmsg **msgs;
+	struct inmsg **msgs; /* MAX_ROUND of room */
 	int n;
+	size_t bytes, entries; /* of the n messages */
+	int64_t start_ms;
 };
+
+static struct peer *s_batch_peer(struct central *c, struct inmsg *im);
+static bool s_recv(struct central *c, struct inmsg *im);
+
+/* A batch its hub filled: more of its backlog is on the way. */
+static bool s_full(const struct kp_msg *m)
+{
+	return m->count >= KP_BATCH_ENTRIES || m->len >= KP_BATCH_BYTES / 2;
+}
+
+/* Gather one more batch into the open round: true when one was added.
+ * It waits (briefly) only while the last batch was a full one, so a
+ * single live write is committed at once. A message that is not a batch
+ * of a session in step is held for after the commit, and ends the round. */
+static bool s_more(struct batchround *br)
+{
+	struct central *c = br->r.c;
+	int64_t now = s_now_ms(), wait;
+	struct inmsg *im;
+
+	if (!br->start_ms || c->held || br->n == 0 || br->n >= MAX_ROUND ||
+	    c->nmsgs >= MAX_ROUND || br->bytes >= ROUND_BYTES ||
+	    br->entries >= ROUND_ENTRIES || now - br->start_ms >= ROUND_MS)
+		return false;
+	wait = s_full(&br->msgs[br->n - 1]->m) ? ROUND_WAIT_MS : 0;
+	zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
+	if (zmq_poll(&it, 1, (long)wait) <= 0)
+		return false;
+	im = &c->msgs[c->nmsgs];
+	if (!s_recv(c, im))
+		return false;
+	c->nmsgs++;
+	if (!s_batch_peer(c, im)) {
+		c->held = im;
+		return false;
+	}
+	br->msgs[br->n++] = im;
+	br->bytes += im->m.len;
+	br->entries += im->m.count;
+	return true;
+}
 
 static int s_round_fn(kp_txn *txn, void *arg)
 {
@@ -827,7 +887,9 @@ static int s_round_fn(kp_txn *txn, void *arg)
 
 	br->r.mlog_head = br->r.c->mlog_head;
 	br->r.dead_next = br->r.c->dead_next;
-	for (int i = 0; i < br->n; i++) {
+	/* On a second run (the map grew) the batches gathered in the first
+	 * are all applied again before more are gathered. */
+	for (int i = 0; i < br->n || s_more(br); i++) {
 		struct inmsg *im = br->msgs[i];
 		struct peer *p = im->peer;
 		int j;
@@ -862,14 +924,27 @@ static int s_round_fn(kp_txn *txn, void *arg)
 	return KP_OK;
 }
 
-static void s_apply_round(struct central *c, struct inmsg **msgs, int n)
+/* Apply the n batches of msgs (room for MAX_ROUND) in one transaction;
+ * with gather, batches that arrive meanwhile join it (s_more()). Without,
+ * the round is applied as it is: a message handled right after it (a
+ * HELLO, say) must not see later batches applied before it. */
+static void s_apply_round(struct central *c, struct inmsg **msgs, int n,
+			  bool gather)
 {
-	struct batchround br = {.r = {.c = c}, .msgs = msgs, .n = n};
+	struct batchround br = {.r = {.c = c},
+				.msgs = msgs,
+				.n = n,
+				.start_ms = gather ? s_now_ms() : 0};
 	int rc;
 
 	if (n == 0)
 		return;
+	for (int i = 0; i < n; i++) {
+		br.bytes += msgs[i]->m.len;
+		br.entries += msgs[i]->m.count;
+	}
 	rc = kp_store_write(c->store, s_round_fn, &br);
+	n = br.n;
 	if (rc) {
 		/* Nothing of the round was written: no ACK goes out, and the
 		 * hubs send again after their timeout. */
@@ -1763,6 +1838,30 @@ static bool s_recv(struct central *c, struct inmsg *im)
 	return true;
 }
 
+/* The peer of im when im is a batch (CHANGES, or SNAP) of its current
+ * session and in turn: it goes to the round. NULL for anything else,
+ * which s_take() handles (or refuses) on its own. */
+static struct peer *s_batch_peer(struct central *c, struct inmsg *im)
+{
+	char err[KP_ERR_MAX];
+	struct peer *p;
+
+	if (zmq_msg_size(&im->body) == 0 ||
+	    kp_wire_decode(zmq_msg_data(&im->body), zmq_msg_size(&im->body),
+			   &im->m, err) ||
+	    (im->m.type != KP_MSG_CHANGES && im->m.type != KP_MSG_SNAP))
+		return NULL;
+	p = s_peer_by_rid(c, zmq_msg_data(&im->rid), zmq_msg_size(&im->rid));
+	if (!p || p->session != im->m.session ||
+	    (im->m.type == KP_MSG_SNAP) != (p->state == P_SNAP))
+		return NULL;
+	p->heard_ms = s_now_ms();
+	p->reg.seen = p->heard_ms / 1000;
+	p->dirty = true;
+	im->peer = p;
+	return p;
+}
+
 /* Decode and route one message: batches go to the round, the rest is
  * handled at once (after the round so far is applied, to keep order). */
 static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
@@ -1774,6 +1873,11 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 	struct peer *p;
 	int rc;
 
+	if (s_batch_peer(c, im)) {
+		round[(*nround)++] = im;
+		return;
+	}
+
 	rc = kp_wire_decode(zmq_msg_data(&im->body), zmq_msg_size(&im->body),
 			    &im->m, err);
 	if (rc) {
@@ -1784,7 +1888,7 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 		return;
 	}
 	if (im->m.type == KP_MSG_HELLO || im->m.type == KP_MSG_VERIFY) {
-		s_apply_round(c, round, *nround);
+		s_apply_round(c, round, *nround, false);
 		*nround = 0;
 		if (im->m.type == KP_MSG_HELLO)
 			s_hello(c, im);
@@ -1834,7 +1938,7 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 		s_command_result(c, p, &im->m);
 		return;
 	case KP_MSG_DIVERGED:
-		s_apply_round(c, round, *nround);
+		s_apply_round(c, round, *nround, false);
 		*nround = 0;
 		s_diverged(c, p, &im->m);
 		return;
@@ -1907,7 +2011,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 {
 	static struct inmsg msgs[MAX_ROUND];
 	struct inmsg *round[MAX_ROUND];
-	struct central c = {.store = store};
+	struct central c = {.store = store, .msgs = msgs};
 	int offline_ms = opts->offline_ms > 0 ? opts->offline_ms : 6000;
 	struct cweb web = {
 	    .store = store, .stats = &c.stats, .offline_ms = offline_ms};
@@ -1941,7 +2045,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 	while (!*stop) {
 		zmq_pollitem_t it[2] = {{c.sock, 0, ZMQ_POLLIN, 0},
 					{NULL, -1, ZMQ_POLLIN, 0}};
-		int n = 0, nround = 0;
+		int nround = 0;
 		if (c.http)
 			it[1].fd = kp_http_fd(c.http);
 		if (zmq_poll(it, c.http ? 2 : 1,
@@ -1953,19 +2057,33 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		}
 		if (c.http)
 			kp_http_run(c.http);
-		size_t bytes = 0;
-		while (n < MAX_ROUND && bytes < ROUND_BYTES &&
-		       s_recv(&c, &msgs[n])) {
-			if (zmq_msg_size(&msgs[n].body) == 0) {
-				s_inmsg_free(&msgs[n]);
-				continue;
+		size_t bytes = 0, entries = 0;
+		c.nmsgs = 0;
+		do {
+			for (;;) {
+				struct inmsg *im = c.held;
+				c.held = NULL;
+				if (!im) {
+					if (c.nmsgs >= MAX_ROUND ||
+					    bytes >= ROUND_BYTES ||
+					    entries >= ROUND_ENTRIES ||
+					    !s_recv(&c, &msgs[c.nmsgs]))
+						break;
+					im = &msgs[c.nmsgs++];
+				}
+				if (zmq_msg_size(&im->body) == 0)
+					continue;
+				bytes += zmq_msg_size(&im->body);
+				s_take(&c, im, round, &nround);
+				if (nround && round[nround - 1] == im)
+					entries += im->m.count;
 			}
-			bytes += zmq_msg_size(&msgs[n].body);
-			s_take(&c, &msgs[n], round, &nround);
-			n++;
-		}
-		s_apply_round(&c, round, nround);
-		for (int i = 0; i < n; i++)
+			/* A message that arrived while the round gathered
+			 * batches is held: take it now, then go on. */
+			s_apply_round(&c, round, nround, true);
+			nround = 0;
+		} while (c.held);
+		for (int i = 0; i < c.nmsgs; i++)
 			s_inmsg_free(&msgs[i]);
 		/* Mirrors wait while any hub is catching up: the up-stream
 		 * is what the municipality's picture needs first. */
