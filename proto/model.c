@@ -169,6 +169,10 @@ int kp_key_id(const void *key, size_t len, struct kp_id *id)
 
 /* ---- schema ---- */
 
+/* The longest coded text (a choice, a date, weekdays, a record id) the
+ * checks read, with its NUL. */
+#define S_CODED_MAX (KP_ID_STRLEN + 16)
+
 enum s_type {
 	S_TEXT, /* string up to max bytes */
 	S_INT,	/* integer from min to max */
@@ -392,8 +396,10 @@ static int s_check(const struct s_field *f, const json_t *v, char *err)
 		break;
 	}
 	case S_DAYS: {
+		/* At most as long as the packed check reads (s_mp_field()):
+		 * "mon,tue,wed,thu,fri,sat,sun" is 27 bytes. */
 		uint8_t mask;
-		if (json_is_string(v) &&
+		if (json_is_string(v) && json_string_length(v) < S_CODED_MAX &&
 		    kp_days_parse(json_string_value(v), &mask) == KP_OK)
 			return KP_OK;
 		snprintf(why, sizeof why, "weekdays such as 'tue,thu'");
@@ -488,6 +494,13 @@ static int s_validate(char kind, const json_t *rec, bool projected, char *err)
 			 kp_kind_name(kind));
 		return KP_EINVAL;
 	}
+	if (kp_model_has_nul(rec)) {
+		snprintf(err, KP_ERR_MAX,
+			 "a text of the %s holds a NUL character (\\u0000): "
+			 "remove it",
+			 kp_kind_name(kind));
+		return KP_EINVAL;
+	}
 	for (const struct s_field *f = schema; f->name; f++) {
 		const json_t *v = json_object_get(rec, f->name);
 		if (!v) {
@@ -539,6 +552,34 @@ bool kp_rec_bool(const json_t *rec, const char *field, bool fallback)
 {
 	const json_t *v = json_object_get(rec, field);
 	return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+bool kp_model_has_nul(const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return strlen(json_string_value(v)) != json_string_length(v);
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, item)
+		{
+			if (kp_model_has_nul(item))
+				return true;
+		}
+		return false;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+		{
+			if (kp_model_has_nul(item))
+				return true;
+		}
+		return false;
+	default:
+		return false;
+	}
 }
 
 int kp_model_validate(char kind, const json_t *rec, char *err)
@@ -605,8 +646,9 @@ static int s_mp_buf_write(void *data, const char *bytes, size_t len)
 }
 
 /* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF),
- * the text jansson accepts. */
-static bool s_utf8(const uint8_t *p, size_t n)
+ * the text jansson accepts, and no NUL: one pass, as this runs on every
+ * string of every entry central takes. */
+static bool s_text_bytes(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -614,6 +656,8 @@ static bool s_utf8(const uint8_t *p, size_t n)
 		size_t len;
 		uint32_t cp;
 		if (c < 0x80) {
+			if (c == 0)
+				return false;
 			i++;
 			continue;
 		} else if (c >= 0xc2 && c <= 0xdf) {
@@ -646,9 +690,7 @@ static bool s_utf8(const uint8_t *p, size_t n)
 static bool s_mp_text(const msgpack_object *o, size_t max)
 {
 	return o->type == MSGPACK_OBJECT_STR && o->via.str.size <= max &&
-	       (!o->via.str.size ||
-		(!memchr(o->via.str.ptr, 0, o->via.str.size) &&
-		 s_utf8((const uint8_t *)o->via.str.ptr, o->via.str.size)));
+	       s_text_bytes((const uint8_t *)o->via.str.ptr, o->via.str.size);
 }
 
 /* Everything a record may hold at all (what kp_codec_decode takes). */
@@ -685,11 +727,13 @@ static bool s_mp_sane(const msgpack_object *o, int depth)
 	}
 }
 
+/* The value of key in map; of a key given twice the last, as jansson
+ * keeps it when the same bytes are decoded to JSON. */
 static const msgpack_object *s_mp_get(const msgpack_object *map,
 				      const char *key)
 {
 	size_t n = strlen(key);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
+	for (uint32_t i = map->via.map.size; i-- > 0;) {
 		const msgpack_object *k = &map->via.map.ptr[i].key;
 		if (k->via.str.size == n && !memcmp(k->via.str.ptr, key, n))
 			return &map->via.map.ptr[i].val;
@@ -722,7 +766,7 @@ static bool s_mp_cstr(const msgpack_object *o, char *buf, size_t len)
 
 static bool s_mp_field(const struct s_field *f, const msgpack_object *v)
 {
-	char buf[KP_ID_STRLEN + 16], err[KP_ERR_MAX];
+	char buf[S_CODED_MAX], err[KP_ERR_MAX];
 	int64_t n;
 
 	switch (f->type) {
@@ -785,6 +829,16 @@ static bool s_mp_field(const struct s_field *f, const msgpack_object *v)
 		return ok;
 	}
 	}
+}
+
+bool kp_model_sane_packed(const void *object, int depth)
+{
+	return s_mp_sane(object, depth);
+}
+
+bool kp_model_text_packed(const void *object)
+{
+	return s_mp_text(object, SIZE_MAX);
 }
 
 int kp_model_check_packed(char kind, const void *object, bool shared)

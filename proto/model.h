@@ -104,6 +104,17 @@ int kp_model_validate_shared(char kind, const json_t *rec, char *err);
  * the caller decodes to JSON for the sentence when it needs one. */
 int kp_model_check_packed(char kind, const void *object, bool shared);
 
+/* On msgpack objects (msgpack_object *) as kp_model_check_packed() sees
+ * them: a value JSON holds (every map key a text, no NUL, well-formed
+ * UTF-8, integers within int64, at most KP_CODEC_MAX_DEPTH deep counting
+ * from depth), and a text. */
+bool kp_model_sane_packed(const void *object, int depth);
+bool kp_model_text_packed(const void *object);
+
+/* Whether a string anywhere in v holds a NUL character (JSON's \u0000):
+ * kp_model_validate() refuses such records, as msgpack's path does. */
+bool kp_model_has_nul(const json_t *v);
+
 /* Kinds other hubs' mirrors get (rooms, activities, bookings). */
 bool kp_model_public(char kind);
 

@@ -576,11 +576,17 @@ int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 		MSGPACK_UNPACK_SUCCESS ||
 	    off != len || r->root.type != MSGPACK_OBJECT_MAP)
 		return KP_EINVAL;
+	/* The same verdict as the JSON path (kp_codec_decode and the checks
+	 * of central/csync.c): every key a text, every value something JSON
+	 * holds, and of a key given twice the last one counts. */
 	for (uint32_t i = 0; i < r->root.via.map.size; i++) {
 		const msgpack_object_kv *kv = &r->root.via.map.ptr[i];
 		const msgpack_object *v = &kv->val;
+		if (!kp_model_text_packed(&kv->key) ||
+		    (!s_key_is(&kv->key, "rec") && !kp_model_sane_packed(v, 1)))
+			return KP_EINVAL;
 		if (s_key_is(&kv->key, "seq")) {
-			if (s_u64(v, &e->seq))
+			if (s_u64(v, &e->seq) || e->seq > (uint64_t)INT64_MAX)
 				return KP_EINVAL;
 		} else if (s_key_is(&kv->key, "at")) {
 			if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
@@ -594,7 +600,9 @@ int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 			has_op = true;
 			if (s_key_is(v, "del"))
 				e->del = true;
-			else if (!s_key_is(v, "put"))
+			else if (s_key_is(v, "put"))
+				e->del = false;
+			else
 				return KP_EINVAL;
 		} else if (s_key_is(&kv->key, "id")) {
 			if (v->type != MSGPACK_OBJECT_STR ||
@@ -616,15 +624,20 @@ int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 	    kp_model_check_packed(e->id.kind, rec, true))
 		return KP_EINVAL;
 	/* The record names itself as the entry does. */
+	bool named = false;
 	for (uint32_t i = 0; i < rec->via.map.size; i++) {
 		const msgpack_object_kv *kv = &rec->via.map.ptr[i];
-		if (s_key_is(&kv->key, "id") &&
-		    !(kv->val.type == MSGPACK_OBJECT_STR &&
+		if (!s_key_is(&kv->key, "id"))
+			continue;
+		if (!(kv->val.type == MSGPACK_OBJECT_STR &&
 		      kv->val.via.str.size == strlen(e->idtext) &&
 		      !memcmp(kv->val.via.str.ptr, e->idtext,
 			      kv->val.via.str.size)))
 			return KP_EINVAL;
+		named = true;
 	}
+	if (!named)
+		return KP_EINVAL;
 	e->rec = rec;
 	return KP_OK;
 }
@@ -661,6 +674,99 @@ int kp_entry_mlog(const struct kp_entry *e, uint64_t g, int64_t at_ms,
 		if (msgpack_pack_object(&pk, kv->key) ||
 		    msgpack_pack_object(&pk, kv->val))
 			return KP_ENOMEM;
+	}
+	return KP_OK;
+}
+
+/* ---- entries checked on JSON, with the reason ---- */
+
+int kp_record_check(const char *hub, json_t *rec, struct kp_id *id, char *why)
+{
+	char err[KP_ERR_MAX];
+	const char *idtext = kp_rec_str(rec, "id", "");
+	if (!json_is_object(rec)) {
+		snprintf(why, KP_ERR_MAX, "the record is not a map");
+		return KP_EINVAL;
+	}
+	if (kp_id_parse(idtext, NULL, 0, id, err)) {
+		snprintf(why, KP_ERR_MAX, "bad id: %.400s", err);
+		return KP_EINVAL;
+	}
+	if (strcmp(id->hub, hub)) {
+		snprintf(why, KP_ERR_MAX,
+			 "the record %s belongs to hub %s, not to the sending "
+			 "hub %s",
+			 idtext, id->hub, hub);
+		return KP_EINVAL;
+	}
+	if (kp_model_validate_shared(id->kind, rec, err)) {
+		snprintf(why, KP_ERR_MAX, "%s", err);
+		return KP_EINVAL;
+	}
+	return KP_OK;
+}
+
+int kp_entry_check(const char *hub, const void *bytes, size_t len,
+		   struct kp_entry_json *e, char *why)
+{
+	char err[KP_ERR_MAX];
+	json_t *v;
+
+	memset(e, 0, sizeof *e);
+	if (kp_codec_decode(bytes, len, &e->root) || !json_is_object(e->root)) {
+		json_decref(e->root);
+		e->root = NULL;
+		snprintf(why, KP_ERR_MAX, "the entry is not a msgpack map");
+		return KP_EINVAL;
+	}
+	v = json_object_get(e->root, "seq");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		e->seq = (uint64_t)json_integer_value(v);
+	e->at = kp_rec_int(e->root, "at", 0);
+	if (kp_model_has_nul(e->root)) {
+		snprintf(why, KP_ERR_MAX,
+			 "a text of the entry holds a NUL character");
+		return KP_EINVAL;
+	}
+	if ((v = json_object_get(e->root, "at")) && !json_is_integer(v)) {
+		snprintf(why, KP_ERR_MAX,
+			 "at must be an integer (seconds since 1970, UTC)");
+		return KP_EINVAL;
+	}
+	snprintf(e->idtext, sizeof e->idtext, "%s",
+		 kp_rec_str(e->root, "id", ""));
+	e->op = kp_rec_str(e->root, "op", "");
+	if (!e->seq) {
+		snprintf(why, KP_ERR_MAX, "the entry has no seq");
+		return KP_EINVAL;
+	}
+	if (strcmp(e->op, "put") && strcmp(e->op, "del")) {
+		snprintf(why, KP_ERR_MAX, "op must be put or del");
+		return KP_EINVAL;
+	}
+	if (kp_id_parse(e->idtext, NULL, 0, &e->id, err)) {
+		snprintf(why, KP_ERR_MAX, "bad id: %.400s", err);
+		return KP_EINVAL;
+	}
+	if (!strcmp(e->op, "del")) {
+		if (strcmp(e->id.hub, hub)) {
+			snprintf(why, KP_ERR_MAX,
+				 "the record %s belongs to hub %s, not to the "
+				 "sending hub %s",
+				 e->idtext, e->id.hub, hub);
+			return KP_EINVAL;
+		}
+		return KP_OK;
+	}
+	e->rec = json_object_get(e->root, "rec");
+	struct kp_id rid;
+	if (kp_record_check(hub, e->rec, &rid, why))
+		return KP_EINVAL;
+	if (memcmp(&rid, &e->id, sizeof rid) != 0 &&
+	    (strcmp(rid.hub, e->id.hub) || rid.kind != e->id.kind ||
+	     rid.n != e->id.n)) {
+		snprintf(why, KP_ERR_MAX, "the record's id is not the entry's");
+		return KP_EINVAL;
 	}
 	return KP_OK;
 }

@@ -167,6 +167,25 @@ void kp_entry_reader_free(struct kp_entry_reader *r);
  * and the record stay valid until the next read. */
 int kp_entry_read(struct kp_entry_reader *r, const void *bytes, size_t len,
 		  const char *hub, struct kp_entry *e);
+
+/* The same checks as kp_entry_read(), on JSON, with the reason: what
+ * central keeps as a dead letter, and the path volunteers take (their
+ * projection). e->root is set whenever the bytes are a map (the caller
+ * frees it); KP_EINVAL with a sentence in why when refused. */
+struct kp_entry_json {
+	uint64_t seq;
+	const char *op;
+	char idtext[KP_ID_STRLEN];
+	struct kp_id id;
+	int64_t at;
+	json_t *rec;  /* borrowed from root; NULL for a delete */
+	json_t *root; /* the whole entry */
+};
+int kp_entry_check(const char *hub, const void *bytes, size_t len,
+		   struct kp_entry_json *e, char *why);
+/* A record as central takes it from hub: a map whose id parses, is
+ * hub's, and which kp_model_validate_shared() takes; *id is its id. */
+int kp_record_check(const char *hub, json_t *rec, struct kp_id *id, char *why);
 /* Append the municipality log entry {g, op, id, at, rec} of e to out,
  * its record as other hubs' mirrors see it. With e->rec NULL and e->del
  * false, only {g, op: "put", id, at}: the form central keeps in its log,
