@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sodium.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -60,9 +61,13 @@
 #define GC_EVERY_MS   10000	 /* how often the municipality log is pruned */
 #define GC_CHUNK      100000	 /* entries pruned per transaction */
 #define MAX_RID	      256
-#define REQ_CHECK_MS  100  /* how often new requests are looked for */
-#define REQ_RESEND_MS 5000 /* unanswered requests are sent again */
-#define REQ_BURST     256  /* requests sent to one hub per scan */
+#define REQ_CHECK_MS  100   /* how often new requests are looked for */
+#define REQ_RESEND_MS 5000  /* unanswered requests are sent again */
+#define REQ_BURST     256   /* requests sent to one hub per scan */
+#define KEYS_CHECK_MS 100   /* how often key changes are looked for */
+#define ZAP_LOG_MS    60000 /* an unknown key is logged this often */
+#define ZAP_ENDPOINT  "inproc://zeromq.zap.01"
+#define KEY_PROPERTY  "X-Hub-Key" /* ZAP metadata: the key, Z85 */
 
 struct reg {
 	char hub[KP_HUB_ID_MAX + 1];
@@ -115,6 +120,19 @@ struct peer {
 	bool req_waiting;      /* some sent are not answered yet */
 	int64_t req_resend_ms; /* when those are sent again */
 	int req_burst;	       /* sent in this scan */
+
+	/* --curve: the key the session was opened with; key_gone: a
+	 * message came through a key no longer registered for this hub,
+	 * and the session ends at the end of the turn */
+	char key[KP_CURVE_KEY_LEN + 1];
+	bool key_gone;
+};
+
+/* A registered hub key (table keys), as central last read it. */
+struct hubkey {
+	char hub[KP_HUB_ID_MAX + 1];
+	char z85[KP_CURVE_KEY_LEN + 1];
+	uint8_t bin[32];
 };
 
 struct inmsg;
@@ -145,6 +163,16 @@ struct central {
 	uint64_t req_head, req_low;
 	int64_t req_check_ms;
 	bool req_scan;
+
+	/* CurveZMQ (--curve): the ZAP handler's socket, the registered hub
+	 * keys and meta keys_gen they were read at, when keys_gen was last
+	 * looked at, and when an unknown key was last logged */
+	bool curve;
+	void *zap;
+	struct hubkey *keys;
+	size_t nkeys;
+	uint64_t keys_gen;
+	int64_t keys_check_ms, zap_logged_ms;
 };
 
 /* ---- small things ---- */
@@ -399,99 +427,9 @@ static int s_apply(struct round *r, kp_txn *txn, const struct kp_id *id,
 
 /* ---- checking what a hub sent ---- */
 
-struct entry {
-	uint64_t seq;
-	const char *op;
-	char idtext[KP_ID_STRLEN];
-	struct kp_id id;
-	int64_t at;
-	json_t *rec; /* borrowed from root; NULL for a delete */
-	json_t *root;
-};
-
-static int s_record_check(const char *hub, json_t *rec, struct kp_id *id,
-			  char *why)
-{
-	char err[KP_ERR_MAX];
-	const char *idtext = kp_rec_str(rec, "id", "");
-	if (!json_is_object(rec)) {
-		snprintf(why, KP_ERR_MAX, "the record is not a map");
-		return KP_EINVAL;
-	}
-	if (kp_id_parse(idtext, NULL, 0, id, err)) {
-		snprintf(why, KP_ERR_MAX, "bad id: %.400s", err);
-		return KP_EINVAL;
-	}
-	if (strcmp(id->hub, hub)) {
-		snprintf(why, KP_ERR_MAX,
-			 "the record %s belongs to hub %s, not to the sending "
-			 "hub %s",
-			 idtext, id->hub, hub);
-		return KP_EINVAL;
-	}
-	if (kp_model_validate_shared(id->kind, rec, err)) {
-		snprintf(why, KP_ERR_MAX, "%s", err);
-		return KP_EINVAL;
-	}
-	return KP_OK;
-}
-
-/* Decode and check an entry of hub. e->root is set whenever the bytes are
- * a map (the caller frees it); a sentence in why when refused. */
-static int s_entry_check(const char *hub, const void *bytes, size_t len,
-			 struct entry *e, char *why)
-{
-	char err[KP_ERR_MAX];
-	json_t *v;
-
-	memset(e, 0, sizeof *e);
-	if (kp_codec_decode(bytes, len, &e->root) || !json_is_object(e->root)) {
-		json_decref(e->root);
-		e->root = NULL;
-		snprintf(why, KP_ERR_MAX, "the entry is not a msgpack map");
-		return KP_EINVAL;
-	}
-	v = json_object_get(e->root, "seq");
-	if (json_is_integer(v) && json_integer_value(v) > 0)
-		e->seq = (uint64_t)json_integer_value(v);
-	e->at = kp_rec_int(e->root, "at", 0);
-	snprintf(e->idtext, sizeof e->idtext, "%s",
-		 kp_rec_str(e->root, "id", ""));
-	e->op = kp_rec_str(e->root, "op", "");
-	if (!e->seq) {
-		snprintf(why, KP_ERR_MAX, "the entry has no seq");
-		return KP_EINVAL;
-	}
-	if (strcmp(e->op, "put") && strcmp(e->op, "del")) {
-		snprintf(why, KP_ERR_MAX, "op must be put or del");
-		return KP_EINVAL;
-	}
-	if (kp_id_parse(e->idtext, NULL, 0, &e->id, err)) {
-		snprintf(why, KP_ERR_MAX, "bad id: %.400s", err);
-		return KP_EINVAL;
-	}
-	if (!strcmp(e->op, "del")) {
-		if (strcmp(e->id.hub, hub)) {
-			snprintf(why, KP_ERR_MAX,
-				 "the record %s belongs to hub %s, not to the "
-				 "sending hub %s",
-				 e->idtext, e->id.hub, hub);
-			return KP_EINVAL;
-		}
-		return KP_OK;
-	}
-	e->rec = json_object_get(e->root, "rec");
-	struct kp_id rid;
-	if (s_record_check(hub, e->rec, &rid, why))
-		return KP_EINVAL;
-	if (memcmp(&rid, &e->id, sizeof rid) != 0 &&
-	    (strcmp(rid.hub, e->id.hub) || rid.kind != e->id.kind ||
-	     rid.n != e->id.n)) {
-		snprintf(why, KP_ERR_MAX, "the record's id is not the entry's");
-		return KP_EINVAL;
-	}
-	return KP_OK;
-}
+/* Entries kp_entry_read() refuses, and volunteers (whose projection is
+ * JSON work), are checked by kp_entry_check() (proto/wire.c), which names
+ * the reason a dead letter keeps. */
 
 /* ---- CHANGES ---- */
 
@@ -578,8 +516,8 @@ static int s_changes(struct round *r, kp_txn *txn, struct inmsg *im)
 		}
 		/* Volunteers (their projection) and entries to refuse (the
 		 * reason) take the JSON path. */
-		struct entry e;
-		int bad = s_entry_check(reg->hub, bytes, elen, &e, why);
+		struct kp_entry_json e;
+		int bad = kp_entry_check(reg->hub, bytes, elen, &e, why);
 		uint64_t seq = e.seq ? e.seq : reg->applied + 1;
 		if (seq <= reg->applied) {
 			json_decref(e.root);
@@ -796,7 +734,7 @@ static int s_snap(struct round *r, kp_txn *txn, struct inmsg *im)
 		kp_record_hash(rec, h);
 		for (int i = 0; i < 16; i++)
 			im->snap_digest[i] ^= h[i];
-		if (s_record_check(im->reg.hub, rec, &id, why)) {
+		if (kp_record_check(im->reg.hub, rec, &id, why)) {
 			rc =
 			    s_dead(r, txn, &im->reg, 0,
 				   kp_rec_str(rec, "id", ""), why, bytes, elen);
@@ -1101,6 +1039,11 @@ static void s_hello(struct central *c, struct inmsg *im)
 	p->rid_len = rid_len;
 	p->session = m->session;
 	p->heard_ms = s_now_ms();
+	p->key_gone = false;
+	snprintf(p->key, sizeof p->key, "%s",
+		 c->curve && zmq_msg_gets(&im->body, KEY_PROPERTY)
+		     ? zmq_msg_gets(&im->body, KEY_PROPERTY)
+		     : "");
 	h.p = p;
 	if ((rc = kp_store_write(c->store, s_hello_fn, &h))) {
 		s_log("hub %s: could not start a session: %s (%s)", m->hub,
@@ -1797,6 +1740,345 @@ static void s_command_result(struct central *c, struct peer *p,
 		      p->reg.hub, m->reason);
 }
 
+/* ---- CurveZMQ (--curve; docs/security.md)
+ *
+ * The ROUTER is a CURVE server with the store's key pair. libzmq asks
+ * the ZAP handler, a REP socket on ZAP_ENDPOINT in central's own context,
+ * about every new connection's client key; s_zap() answers it in the
+ * loop's turn: 200 with User-Id the hub the key is registered for (and
+ * the key as metadata KEY_PROPERTY), 400 for any other key. Every
+ * message then carries both, and s_from_key() checks each one against
+ * the keys as registered now: a key revoked or replaced since the
+ * connection was made speaks no more, and its session ends. A HELLO or
+ * VERIFY must name the key's own hub (s_own_hub()). The command line
+ * changes the table keys in another process and moves meta keys_gen,
+ * which s_keys_poll() reads every KEYS_CHECK_MS. ---- */
+
+struct s_keyload {
+	struct hubkey *keys;
+	size_t n, cap;
+	uint64_t gen;
+};
+
+static int s_keys_one(const void *k, size_t klen, const void *v, size_t vlen,
+		      void *arg)
+{
+	struct s_keyload *ks = arg;
+	struct hubkey *hk;
+	json_t *o;
+
+	if (klen > KP_HUB_ID_MAX || kp_codec_decode(v, vlen, &o))
+		return KP_OK; /* not a key the command line wrote: skipped */
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 16;
+		struct hubkey *grown = realloc(ks->keys, cap * sizeof *grown);
+		if (!grown) {
+			json_decref(o);
+			return KP_ENOMEM;
+		}
+		ks->keys = grown;
+		ks->cap = cap;
+	}
+	hk = &ks->keys[ks->n];
+	snprintf(hk->hub, sizeof hk->hub, "%.*s", (int)klen, (const char *)k);
+	snprintf(hk->z85, sizeof hk->z85, "%s", kp_rec_str(o, "key", ""));
+	json_decref(o);
+	if (strlen(hk->z85) == KP_CURVE_KEY_LEN &&
+	    zmq_z85_decode(hk->bin, hk->z85))
+		ks->n++;
+	return KP_OK;
+}
+
+static int s_keys_fn(kp_txn *txn, void *arg)
+{
+	struct s_keyload *ks = arg;
+	int rc = kp_txn_meta_u64(txn, "keys_gen", &ks->gen);
+	if (rc)
+		return rc;
+	ks->n = 0;
+	return kp_txn_teach(txn, KP_T_KEYS, NULL, 0, NULL, 0, s_keys_one, ks);
+}
+
+static int s_gen_fn(kp_txn *txn, void *arg)
+{
+	return kp_txn_meta_u64(txn, "keys_gen", arg);
+}
+
+/* Read the registered keys anew; on failure the old ones stay. */
+static int s_keys_load(struct central *c)
+{
+	struct s_keyload ks = {0};
+	int rc = kp_store_read(c->store, s_keys_fn, &ks);
+	if (rc) {
+		free(ks.keys);
+		s_log("cannot read the hub keys: %s (%s)", kp_strerror(rc),
+		      kp_store_detail(c->store));
+		return rc;
+	}
+	free(c->keys);
+	c->keys = ks.keys;
+	c->nkeys = ks.n;
+	c->keys_gen = ks.gen;
+	return KP_OK;
+}
+
+static const struct hubkey *s_key_of_hub(const struct central *c,
+					 const char *hub)
+{
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (!strcmp(c->keys[i].hub, hub))
+			return &c->keys[i];
+	return NULL;
+}
+
+/* Send one frame of a ZAP reply. */
+static void s_zap_frame(struct central *c, const void *data, size_t len,
+			bool more)
+{
+	zmq_send(c->zap, data, len, more ? ZMQ_SNDMORE : 0);
+}
+
+/* Answer the ZAP requests waiting (ZMTP's ZAP 1.0, rfc.zeromq.org/spec/27). */
+static void s_zap(struct central *c)
+{
+	for (;;) {
+		zmq_msg_t f[8];
+		int n = 0, more = 1;
+		size_t ml = sizeof more;
+		const struct hubkey *hk = NULL;
+		char addr[64] = "", z85[KP_CURVE_KEY_LEN + 1] = "";
+		uint8_t meta[1 + sizeof KEY_PROPERTY + 4 + KP_CURVE_KEY_LEN];
+		size_t mlen = 0, plen = strlen(KEY_PROPERTY);
+
+		zmq_msg_init(&f[0]);
+		if (zmq_msg_recv(&f[0], c->zap, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f[0]);
+			return;
+		}
+		n = 1;
+		zmq_getsockopt(c->zap, ZMQ_RCVMORE, &more, &ml);
+		while (more) {
+			zmq_msg_t extra, *m = n < 8 ? &f[n] : &extra;
+			zmq_msg_init(m);
+			zmq_msg_recv(m, c->zap, 0);
+			if (n < 8)
+				n++;
+			else
+				zmq_msg_close(&extra);
+			zmq_getsockopt(c->zap, ZMQ_RCVMORE, &more, &ml);
+		}
+		/* version, request id, domain, address, identity, mechanism,
+		 * client key */
+		if (n >= 7 && zmq_msg_size(&f[0]) == 3 &&
+		    !memcmp(zmq_msg_data(&f[0]), "1.0", 3) &&
+		    zmq_msg_size(&f[5]) == 5 &&
+		    !memcmp(zmq_msg_data(&f[5]), "CURVE", 5) &&
+		    zmq_msg_size(&f[6]) == 32) {
+			zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32);
+			for (size_t i = 0; i < c->nkeys && !hk; i++)
+				if (!memcmp(c->keys[i].bin, zmq_msg_data(&f[6]),
+					    32))
+					hk = &c->keys[i];
+		}
+		if (n >= 4)
+			snprintf(addr, sizeof addr, "%.*s",
+				 (int)(zmq_msg_size(&f[3]) < 60
+					   ? zmq_msg_size(&f[3])
+					   : 60),
+				 (const char *)zmq_msg_data(&f[3]));
+		if (hk) {
+			meta[mlen++] = (uint8_t)plen;
+			memcpy(meta + mlen, KEY_PROPERTY, plen);
+			mlen += plen;
+			meta[mlen++] = 0;
+			meta[mlen++] = 0;
+			meta[mlen++] = 0;
+			meta[mlen++] = KP_CURVE_KEY_LEN;
+			memcpy(meta + mlen, hk->z85, KP_CURVE_KEY_LEN);
+			mlen += KP_CURVE_KEY_LEN;
+		} else {
+			int64_t now = s_now_ms();
+			c->stats.refused++;
+			if (now - c->zap_logged_ms >= ZAP_LOG_MS ||
+			    !c->zap_logged_ms) {
+				c->zap_logged_ms = now;
+				s_log("refused a connection from %s: its key "
+				      "%s is not registered at central "
+				      "(register a hub's key with knute keys "
+				      "add HUB KEY; logged once a minute)",
+				      addr[0] ? addr : "an unknown address",
+				      z85[0] ? z85 : "(none)");
+			}
+		}
+		s_zap_frame(c, "1.0", 3, true);
+		if (n >= 2)
+			s_zap_frame(c, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]),
+				    true);
+		else
+			s_zap_frame(c, "", 0, true);
+		s_zap_frame(c, hk ? "200" : "400", 3, true);
+		s_zap_frame(c, hk ? "OK" : "key not registered", hk ? 2 : 18,
+			    true);
+		s_zap_frame(c, hk ? hk->hub : "", hk ? strlen(hk->hub) : 0,
+			    true);
+		s_zap_frame(c, meta, mlen, false);
+		for (int i = 0; i < n; i++)
+			zmq_msg_close(&f[i]);
+	}
+}
+
+/* With --curve: true when im comes through a key that is registered now
+ * for the hub its connection was accepted as, and, when the connection
+ * has a session, for that session's hub. Otherwise the sender is
+ * refused, its session (if any) ends at the end of the turn, and false. */
+static bool s_from_key(struct central *c, struct inmsg *im)
+{
+	const uint8_t *rid = zmq_msg_data(&im->rid);
+	size_t rid_len = zmq_msg_size(&im->rid);
+	const char *user = zmq_msg_gets(&im->body, "User-Id");
+	const char *key = zmq_msg_gets(&im->body, KEY_PROPERTY);
+	const struct hubkey *hk = user ? s_key_of_hub(c, user) : NULL;
+	struct peer *p = s_peer_by_rid(c, rid, rid_len);
+	char why[KP_REASON_MAX];
+
+	if (hk && key && !strcmp(hk->z85, key) &&
+	    (!p || !strcmp(p->reg.hub, user)))
+		return true;
+	if (!hk || !key || strcmp(hk->z85, key))
+		snprintf(why, sizeof why,
+			 "central no longer accepts this hub's key (revoked "
+			 "or replaced for hub %.40s): register it with knute "
+			 "keys add",
+			 user ? user : "?");
+	else
+		snprintf(why, sizeof why,
+			 "this connection's key belongs to hub %.40s, not to "
+			 "hub %.40s, whose session it is in",
+			 user, p->reg.hub);
+	c->stats.refused++;
+	if (p) {
+		if (!p->key_gone)
+			s_log("hub %s: %s; session ended", p->reg.hub, why);
+		p->key_gone = true;
+		p->state = P_NONE;
+		s_refuse(c, rid, rid_len, p->session, why);
+	} else {
+		s_refuse(c, rid, rid_len, 0, why);
+	}
+	return false;
+}
+
+/* HELLO and VERIFY speak for a hub: with --curve, only for the hub of
+ * the connection's key. Refuses (logged) and returns false otherwise. */
+static bool s_own_hub(struct central *c, struct inmsg *im)
+{
+	const char *user = zmq_msg_gets(&im->body, "User-Id");
+	const uint8_t *rid = zmq_msg_data(&im->rid);
+	size_t rid_len = zmq_msg_size(&im->rid);
+	char why[KP_REASON_MAX];
+	struct peer *p;
+
+	if (!c->curve || (user && !strcmp(user, im->m.hub)))
+		return true;
+	snprintf(why, sizeof why,
+		 "%s names hub %.40s, but this connection's key is registered "
+		 "for hub %.40s: a key speaks only for its own hub",
+		 kp_wire_type_name(im->m.type), im->m.hub, user ? user : "?");
+	s_log("refused a %s: %s", kp_wire_type_name(im->m.type), why);
+	c->stats.refused++;
+	s_refuse(c, rid, rid_len, im->m.session, why);
+	if ((p = s_peer_by_rid(c, rid, rid_len))) {
+		p->key_gone = true;
+		p->state = P_NONE;
+	}
+	return false;
+}
+
+/* Every KEYS_CHECK_MS: take key changes the command line made, and end
+ * each session whose key is no longer registered for its hub (or whose
+ * connection spoke with another key). */
+static void s_keys_poll(struct central *c, int64_t now)
+{
+	struct peer *p, *next;
+	uint64_t gen;
+
+	if (!c->curve)
+		return;
+	if (now - c->keys_check_ms >= KEYS_CHECK_MS) {
+		c->keys_check_ms = now;
+		if (kp_store_read(c->store, s_gen_fn, &gen) == KP_OK &&
+		    gen != c->keys_gen && s_keys_load(c) == KP_OK)
+			s_log("hub keys changed: %zu registered", c->nkeys);
+	}
+	for (p = c->peers; p; p = next) {
+		const struct hubkey *hk = s_key_of_hub(c, p->reg.hub);
+		next = p->next;
+		if (!p->key_gone && hk && !strcmp(hk->z85, p->key))
+			continue;
+		if (!p->key_gone) {
+			char why[KP_REASON_MAX];
+			snprintf(
+			    why, sizeof why,
+			    "central no longer accepts this hub's key "
+			    "(revoked or replaced for hub %.40s): register "
+			    "it with knute keys add",
+			    p->reg.hub);
+			s_log("hub %s: its key was %s at central; session "
+			      "ended",
+			      p->reg.hub, hk ? "replaced" : "revoked");
+			s_refuse(c, p->rid, p->rid_len, p->session, why);
+		}
+		p->dirty = true;
+		s_seen_save(c, now, true);
+		s_peer_drop(c, p);
+	}
+}
+
+static int s_own_keys_fn(kp_txn *txn, void *arg)
+{
+	char *pair = arg;
+	return kp_txn_curve_keys(txn, pair, pair + KP_CURVE_KEY_LEN + 1);
+}
+
+/* Make c->sock a CURVE server with the store's key pair (made now for a
+ * store that has none) and bind the ZAP handler. */
+static int s_curve_setup(struct central *c)
+{
+	char pair[2 * (KP_CURVE_KEY_LEN + 1)], pub[KP_CURVE_KEY_LEN + 1];
+	const char *sec = pair + KP_CURVE_KEY_LEN + 1;
+	int one = 1, rc;
+
+	if ((rc = kp_store_write(c->store, s_own_keys_fn, pair))) {
+		s_log("cannot read or make central's key pair: %s (%s)",
+		      kp_strerror(rc), kp_store_detail(c->store));
+		return rc;
+	}
+	memcpy(pub, pair, sizeof pub);
+	if ((rc = s_keys_load(c))) {
+		sodium_memzero(pair, sizeof pair);
+		return rc;
+	}
+	if (!(c->zap = zmq_socket(c->ctx, ZMQ_REP)) ||
+	    zmq_bind(c->zap, ZAP_ENDPOINT) ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, sec,
+			   KP_CURVE_KEY_LEN)) {
+		s_log("cannot set up CurveZMQ: %s (is libzmq built with "
+		      "libsodium?)",
+		      zmq_strerror(zmq_errno()));
+		sodium_memzero(pair, sizeof pair);
+		return KP_EINVAL;
+	}
+	sodium_memzero(pair, sizeof pair);
+	s_log("CurveZMQ on: central's public key is %s (each hub trusts it "
+	      "with knute keys central KEY); %zu hub keys registered%s",
+	      pub, c->nkeys,
+	      c->nkeys ? ""
+		       : ", so every hub is refused until one is added with "
+			 "knute keys add HUB KEY");
+	return KP_OK;
+}
+
 /* ---- the loop ---- */
 
 static void s_inmsg_free(struct inmsg *im)
@@ -1834,6 +2116,14 @@ static bool s_recv(struct central *c, struct inmsg *im)
 		zmq_msg_recv(&extra, c->sock, 0);
 		zmq_msg_close(&extra);
 		zmq_getsockopt(c->sock, ZMQ_RCVMORE, &more, &ml);
+	}
+	/* With --curve a message whose key central no longer accepts is
+	 * refused here and passed on empty, which every taker skips. */
+	if (c->curve && !s_from_key(c, im)) {
+		s_inmsg_free(im);
+		zmq_msg_init(&im->rid);
+		zmq_msg_init(&im->body);
+		im->m.type = KP_MSG_NONE;
 	}
 	return true;
 }
@@ -1890,6 +2180,8 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 	if (im->m.type == KP_MSG_HELLO || im->m.type == KP_MSG_VERIFY) {
 		s_apply_round(c, round, *nround, false);
 		*nround = 0;
+		if (!s_own_hub(c, im))
+			return;
 		if (im->m.type == KP_MSG_HELLO)
 			s_hello(c, im);
 		else
@@ -1963,6 +2255,8 @@ static int s_bind(struct central *c, const char *endpoint)
 	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &rhwm, sizeof rhwm);
 	zmq_setsockopt(c->sock, ZMQ_ROUTER_MANDATORY, &mandatory,
 		       sizeof mandatory);
+	if (c->curve && s_curve_setup(c))
+		return KP_EINVAL;
 	if (zmq_bind(c->sock, endpoint)) {
 		s_log("cannot listen on %s: %s", endpoint,
 		      zmq_strerror(zmq_errno()));
@@ -2011,7 +2305,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 {
 	static struct inmsg msgs[MAX_ROUND];
 	struct inmsg *round[MAX_ROUND];
-	struct central c = {.store = store, .msgs = msgs};
+	struct central c = {.store = store, .msgs = msgs, .curve = opts->curve};
 	int offline_ms = opts->offline_ms > 0 ? opts->offline_ms : 6000;
 	struct cweb web = {
 	    .store = store, .stats = &c.stats, .offline_ms = offline_ms};
@@ -2041,14 +2335,21 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 	      "gseq %" PRIu64 ")",
 	      kp_store_name(store), opts->listen, kp_store_incarnation(store),
 	      c.mlog_head);
+	if (!c.curve)
+		s_log("connections are not authenticated: any program that "
+		      "reaches %s may speak for any hub; run knute-central "
+		      "--curve with registered hub keys (docs/security.md)",
+		      opts->listen);
 	c.last_gc_ms = s_now_ms();
 	while (!*stop) {
-		zmq_pollitem_t it[2] = {{c.sock, 0, ZMQ_POLLIN, 0},
+		zmq_pollitem_t it[3] = {{c.sock, 0, ZMQ_POLLIN, 0},
 					{NULL, -1, ZMQ_POLLIN, 0}};
-		int nround = 0;
+		int nround = 0, nit = c.http ? 2 : 1;
 		if (c.http)
 			it[1].fd = kp_http_fd(c.http);
-		if (zmq_poll(it, c.http ? 2 : 1,
+		if (c.zap)
+			it[nit++] = (zmq_pollitem_t){c.zap, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(it, nit,
 			     c.http ? kp_http_timeout(c.http, 100) : 100) < 0 &&
 		    zmq_errno() != EINTR) {
 			s_log("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -2057,6 +2358,8 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		}
 		if (c.http)
 			kp_http_run(c.http);
+		if (c.zap)
+			s_zap(&c);
 		size_t bytes = 0, entries = 0;
 		c.nmsgs = 0;
 		do {
@@ -2100,6 +2403,7 @@ int csync_serve(kp_store *store, const struct csync_opts *opts,
 		}
 		int64_t now = s_now_ms();
 		s_offline(&c, now, offline_ms);
+		s_keys_poll(&c, now);
 		s_requests(&c, now);
 		s_seen_save(&c, now, false);
 		if (now - c.last_gc_ms >= GC_EVERY_MS) {
@@ -2115,6 +2419,9 @@ out:
 		s_peer_drop(&c, c.peers);
 	if (c.sock)
 		zmq_close(c.sock);
+	if (c.zap)
+		zmq_close(c.zap);
+	free(c.keys);
 	if (c.ctx)
 		zmq_ctx_term(c.ctx);
 	kp_buf_free(&c.out);

@@ -17,6 +17,10 @@ struct csync_opts {
 	int offline_ms;	     /* silence after which a hub is offline */
 	const char *http;    /* ADDRESS:PORT for the web server, or NULL */
 	const char *webroot; /* the pages; NULL: kp_http_webroot()'s */
+	/* CurveZMQ (docs/security.md): the ROUTER is a CURVE server with
+	 * the store's key pair and accepts only the hub keys registered
+	 * with 'knute keys add', each speaking for its own hub only. */
+	bool curve;
 };
 
 /* Counters since start, for /metrics. Written by the sync loop only; the

@@ -2,7 +2,7 @@
  * knute-central - the municipality's coordinator: takes every hub's
  * changes over ZeroMQ and hands the municipality-wide picture back.
  *
- *   knute-central --data DIR --listen tcp://127.0.0.1:5570
+ *   knute-central --data DIR --listen tcp://127.0.0.1:5570 [--curve]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@ static void s_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: knute-central --data DIR --listen ENDPOINT "
-	    "[--http [ADDRESS:]PORT] [--web DIR]\n"
+	    "[--http [ADDRESS:]PORT] [--web DIR] [--curve]\n"
 	    "\n"
 	    "Run a municipality's central coordinator on the store in DIR\n"
 	    "(made with: knute init --data DIR --central --name NAME).\n"
@@ -38,6 +38,9 @@ static void s_usage(FILE *f)
 	    "given)\n"
 	    "  --web DIR              the dashboard's pages (default: the\n"
 	    "                         installed ones)\n"
+	    "  --curve                CurveZMQ: encrypt every connection and\n"
+	    "                         accept only hub keys registered with\n"
+	    "                         knute keys add (docs/security.md)\n"
 	    "Stops cleanly on SIGINT or SIGTERM.\n");
 }
 
@@ -62,6 +65,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--http") && i + 1 < argc) {
 			opts.http = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--curve")) {
+			opts.curve = true;
 			continue;
 		}
 		if (!strcmp(a, "--web") && i + 1 < argc) {

@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "hubsync.h"
 #include "knute/error.h"
 #include "knute/ktime.h"
 #include "model.h"
@@ -1103,6 +1104,15 @@ static int s_ask_central(struct s_verify *v, int timeout_s)
 	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
 	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	/* Through CurveZMQ when the hub trusts a central key. */
+	bool curve;
+	if (kp_hubsync_curve_client(cli->store, sock, &curve, NULL)) {
+		rc = cli_fail(cli, KP_EINVAL,
+			      "cannot set up CurveZMQ from the keys in %s: "
+			      "check them with knute keys central",
+			      cli->data);
+		goto out;
+	}
 	if (zmq_connect(sock, v->addr)) {
 		rc = cli_fail(cli, KP_EINVAL,
 			      "cannot connect to central at '%s' (%s): give "

@@ -43,7 +43,7 @@
  * is open (the map may have to grow).
  *
  * Meta that changes with every message (acked_seq, central_contact,
- * central_session) is written at most every 200 ms, or with the next
+ * central_session) is written at most every second, or with the next
  * mirror batch, never with one flush per message.
  */
 #include "hubsync.h"
@@ -58,6 +58,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/random.h>
+#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -80,10 +81,11 @@
 #define S_RECHECK_MAX  256   /* last look after a write was seen */
 #define S_PRUNE_MS     10000 /* oplog pruning */
 #define S_PRUNE_CHUNK  10000 /* entries deleted per transaction */
-#define S_META_MS      200   /* meta written at most this often */
+#define S_META_MS      1000  /* meta written at most this often */
 #define S_BACKOFF_MIN  100
 #define S_BACKOFF_MAX  5000
 #define S_QUIET_MS     60000 /* "still unreachable" once a minute */
+#define S_RENEW_MS     2000  /* a refused handshake: a new socket after */
 #define S_DRAIN_MAX    256   /* messages taken per turn of the loop */
 #define S_DEFER_CHUNK  256   /* deferred restore entries per transaction */
 #define S_MOVED_LOGGED 10    /* relocated records named one by one */
@@ -160,6 +162,17 @@ struct kp_hubsync {
 	struct kp_hub_stats stats; /* the counters; the rest filled on ask */
 	kp_http *http;
 	struct hubweb web;
+
+	/* CurveZMQ (docs/security.md): on when the store trusts a central
+	 * key; the socket's monitor (handshake events), a new socket due
+	 * after central refused the handshake (libzmq does not retry one),
+	 * and the last handshake failure logged and when */
+	bool curve;
+	char pub[KP_CURVE_KEY_LEN + 1];
+	void *mon;
+	unsigned mon_n;
+	int64_t renew_due, hs_logged_ms;
+	int hs_logged;
 };
 
 /* ---- small things ---- */
@@ -464,6 +477,69 @@ static bool s_own_id(const kp_hubsync *hs, const char *id, size_t len,
 
 /* ---- the socket ---- */
 
+struct s_curve {
+	char central[KP_CURVE_KEY_LEN + 1];
+	char pub[KP_CURVE_KEY_LEN + 1], sec[KP_CURVE_KEY_LEN + 1];
+};
+
+static int s_curve_fn(kp_txn *txn, void *arg)
+{
+	struct s_curve *k = arg;
+	int rc = kp_txn_meta_get(txn, "curve_central", k->central,
+				 sizeof k->central);
+	if (rc == KP_ENOTFOUND || (rc == KP_OK && !k->central[0])) {
+		k->central[0] = 0;
+		return KP_OK;
+	}
+	if (rc)
+		return rc;
+	return kp_txn_curve_keys(txn, k->pub, k->sec);
+}
+
+int kp_hubsync_curve_client(kp_store *store, void *sock, bool *on, char *pub)
+{
+	struct s_curve k = {0};
+	int rc = kp_store_read(store, s_curve_fn, &k);
+
+	*on = false;
+	if (rc == KP_OK && k.central[0]) {
+		if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, k.central,
+				   KP_CURVE_KEY_LEN) ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, k.pub,
+				   KP_CURVE_KEY_LEN) ||
+		    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, k.sec,
+				   KP_CURVE_KEY_LEN))
+			rc = KP_EINVAL;
+		else
+			*on = true;
+		if (pub)
+			memcpy(pub, k.pub, sizeof k.pub);
+	}
+	sodium_memzero(k.sec, sizeof k.sec);
+	return rc;
+}
+
+/* Watch the handshakes of hs->sock (s_monitor() reads the events). */
+static void s_monitor_open(kp_hubsync *hs)
+{
+	char ep[64];
+	int zero = 0;
+
+	snprintf(ep, sizeof ep, "inproc://knute-hub-monitor-%u", hs->mon_n++);
+	if (zmq_socket_monitor(hs->sock, ep,
+			       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+				   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				   ZMQ_EVENT_HANDSHAKE_SUCCEEDED) ||
+	    !(hs->mon = zmq_socket(hs->zctx, ZMQ_PAIR)))
+		return; /* no monitor: only the log lines are missing */
+	zmq_setsockopt(hs->mon, ZMQ_LINGER, &zero, sizeof zero);
+	if (zmq_connect(hs->mon, ep)) {
+		zmq_close(hs->mon);
+		hs->mon = NULL;
+	}
+}
+
 static int s_socket_open(kp_hubsync *hs, char *err)
 {
 	int one = 1, zero = 0, ivl = S_BACKOFF_MIN, ivl_max = S_BACKOFF_MAX;
@@ -482,6 +558,20 @@ static int s_socket_open(kp_hubsync *hs, char *err)
 	zmq_setsockopt(hs->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
 		       sizeof ivl_max);
 	zmq_setsockopt(hs->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	/* Read anew for every socket: 'knute keys central' takes effect
+	 * with the next connection. */
+	if (kp_hubsync_curve_client(hs->store, hs->sock, &hs->curve, hs->pub)) {
+		if (err)
+			snprintf(
+			    err, KP_ERR_MAX,
+			    "cannot set up CurveZMQ from the keys in %.300s: "
+			    "check them with knute keys central",
+			    hs->dir);
+		zmq_close(hs->sock);
+		hs->sock = NULL;
+		return KP_EINVAL;
+	}
+	s_monitor_open(hs);
 	if (zmq_connect(hs->sock, hs->central)) {
 		if (err)
 			snprintf(err, KP_ERR_MAX,
@@ -504,11 +594,108 @@ static void s_socket_renew(kp_hubsync *hs)
 	if (hs->sock)
 		zmq_close(hs->sock);
 	hs->sock = NULL;
+	if (hs->mon)
+		zmq_close(hs->mon);
+	hs->mon = NULL;
+	hs->renew_due = 0;
 	if (s_socket_open(hs, NULL)) {
 		s_log(hs, "cannot make a new ZeroMQ socket: %s",
 		      zmq_strerror(zmq_errno()));
 		hs->fatal = KP_EUNREACH;
 	}
+}
+
+/* Log a handshake failure, the same one at most once a minute. */
+static void s_hs_log(kp_hubsync *hs, int64_t now, int what, const char *line)
+{
+	if (hs->hs_logged == what && now - hs->hs_logged_ms < S_QUIET_MS)
+		return;
+	hs->hs_logged = what;
+	hs->hs_logged_ms = now;
+	s_log(hs, "%s", line);
+}
+
+/* Read the socket's handshake events: a refused handshake gets one clear
+ * line, and a new socket in S_RENEW_MS (libzmq gives a connection whose
+ * handshake was refused up for good). */
+static void s_monitor(kp_hubsync *hs, int64_t now)
+{
+	char line[600];
+
+	while (hs->mon) {
+		zmq_msg_t ev, addr;
+		uint16_t event = 0;
+		uint32_t value = 0;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, hs->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			break;
+		}
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+		}
+		zmq_msg_close(&ev);
+		zmq_msg_init(&addr);
+		zmq_msg_recv(&addr, hs->mon, ZMQ_DONTWAIT); /* the endpoint */
+		zmq_msg_close(&addr);
+		switch (event) {
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			if (hs->hs_logged && hs->curve)
+				s_log(hs, "central accepted this hub's key");
+			hs->hs_logged = 0;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+			snprintf(line, sizeof line,
+				 "central did not accept this hub's key: "
+				 "register it with knute keys add (at central: "
+				 "knute --data CENTRAL_DIR keys add %s '%s')",
+				 hs->hub, hs->pub);
+			s_hs_log(hs, now, 1, line);
+			hs->renew_due = now + S_RENEW_MS;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+				snprintf(line, sizeof line, "%s",
+					 hs->curve
+					     ? "central does not use CurveZMQ, "
+					       "and this hub trusts a central "
+					       "key: start knute-central with "
+					       "--curve, or clear the key with "
+					       "knute keys central --clear"
+					     : "central requires CurveZMQ: "
+					       "trust its key here with knute "
+					       "keys central KEY (knute keys "
+					       "show at central prints it)");
+			else
+				snprintf(line, sizeof line,
+					 "the handshake with central failed "
+					 "(protocol error 0x%x): check "
+					 "central's key here (knute keys "
+					 "central) against knute keys show at "
+					 "central",
+					 (unsigned)value);
+			s_hs_log(hs, now, 2, line);
+			hs->renew_due = now + S_RENEW_MS;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			if (hs->curve)
+				s_hs_log(hs, now, 3,
+					 "the secure handshake with central "
+					 "broke off: the central key this hub "
+					 "trusts (knute keys central) is not "
+					 "central's (knute keys show at "
+					 "central), or central does not run "
+					 "with --curve");
+			break;
+		default:
+			break;
+		}
+	}
+	if (hs->renew_due && now >= hs->renew_due &&
+	    hs->state == S_DISCONNECTED)
+		s_socket_renew(hs);
 }
 
 static bool s_writable(kp_hubsync *hs)
@@ -565,7 +752,7 @@ static void s_meta_flush(kp_hubsync *hs, int64_t now)
 	if ((rc = kp_store_write(hs->store, s_meta_fn, hs))) {
 		s_log(hs, "cannot write the session's state: %s (%s)",
 		      kp_strerror(rc), kp_store_detail(hs->store));
-		hs->meta_flushed = now; /* try again in 200 ms */
+		hs->meta_flushed = now; /* try again later */
 		return;
 	}
 	hs->meta_dirty = false;
@@ -2238,7 +2425,9 @@ static void s_handle(kp_hubsync *hs, const void *data, size_t len)
 			return;
 		char why[KP_REASON_MAX + 40];
 		snprintf(why, sizeof why, "refused by central: %s", m.reason);
-		s_lost(hs, why, false);
+		/* With CurveZMQ a new connection asks central about the key
+		 * again (a revoked one is then refused at the handshake). */
+		s_lost(hs, why, hs->curve);
 		return;
 	}
 	if (hs->state == S_DISCONNECTED || m.session != hs->session)
@@ -2413,6 +2602,7 @@ static bool s_established(const kp_hubsync *hs)
 
 static void s_timers(kp_hubsync *hs, int64_t now)
 {
+	s_monitor(hs, now);
 	if (hs->state != S_DISCONNECTED && now - hs->last_rx > S_SILENCE_MS) {
 		s_lost(hs,
 		       hs->state == S_WAITING
@@ -2627,7 +2817,9 @@ static int s_open_fn(kp_txn *txn, void *arg)
 	char buf[32];
 	int rc;
 
-	if ((rc = kp_txn_meta_put(txn, "central_addr", hs->central)) ||
+	/* The hub's key pair, for stores made before keys existed. */
+	if ((rc = kp_txn_curve_keys(txn, NULL, NULL)) ||
+	    (rc = kp_txn_meta_put(txn, "central_addr", hs->central)) ||
 	    (rc = kp_txn_meta_put(txn, "central_session", "down")) ||
 	    (rc = kp_txn_meta_u64(txn, "acked_seq", &hs->acked)))
 		return rc;
@@ -2768,6 +2960,8 @@ void kp_hubsync_destroy(kp_hubsync **hsp)
 	kp_http_stop(&hs->http);
 	if (hs->sock)
 		zmq_close(hs->sock);
+	if (hs->mon)
+		zmq_close(hs->mon);
 	if (hs->zctx)
 		zmq_ctx_term(hs->zctx);
 	if (hs->inotify_fd >= 0)

@@ -73,6 +73,12 @@ void kp_hubsync_stats(const kp_hubsync *hs, struct kp_hub_stats *out);
 /* The hub's store, shared with the web pages (same thread). */
 kp_store *kp_hubsync_store(kp_hubsync *hs);
 
+/* Make sock (a DEALER to central, not yet connected) a CurveZMQ client
+ * when store trusts a central key ('knute keys central'): *on tells
+ * whether it did, and pub (KP_CURVE_KEY_LEN + 1 bytes, or NULL) gets the
+ * hub's public key then. KP_OK also when there is no central key. */
+int kp_hubsync_curve_client(kp_store *store, void *sock, bool *on, char *pub);
+
 /* Close the socket, the context and the store; accepts NULL and sets
  * *hs to NULL. */
 void kp_hubsync_destroy(kp_hubsync **hs);

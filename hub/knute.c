@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cmd_export.h"
+#include "cmd_keys.h"
 #include "cmd_requests.h"
 #include "cmd_sync.h"
 #include "knute/error.h"
@@ -34,15 +35,22 @@ static const char *const s_flags[] = {
     "consent",
     "no-consent",
     "new-ids",
+    "clear",
     NULL,
 };
 
 static const struct cli_command *const s_tables[] = {
-    cli_node_commands,	    cli_room_commands,
-    cli_booking_commands,   cli_activity_commands,
-    cli_volunteer_commands, cli_import_commands,
-    cli_sync_commands,	    cli_export_commands,
-    cli_requests_commands,  NULL,
+    cli_node_commands,
+    cli_room_commands,
+    cli_booking_commands,
+    cli_activity_commands,
+    cli_volunteer_commands,
+    cli_import_commands,
+    cli_sync_commands,
+    cli_export_commands,
+    cli_requests_commands,
+    cli_keys_commands,
+    NULL,
 };
 
 static bool s_is_flag(const char *name)

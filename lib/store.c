@@ -28,7 +28,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "codec.h"
 #include "knute/error.h"
@@ -54,6 +56,7 @@ struct kp_txn {
 	kp_store *store;
 	MDB_txn *txn;
 	bool map_full; /* a put found the map full: grow and rerun */
+	bool readonly; /* kp_store_read() */
 	bool head_loaded, head_dirty;
 	uint64_t head;
 	uint64_t next[KP_NKINDS]; /* 0 = not loaded */
@@ -196,7 +199,7 @@ static const char *const s_table_names[KP_NTABLES] = {
     [KP_T_MIRROR] = "mirror",	[KP_T_HUBS] = "hubs",
     [KP_T_MLOG] = "mlog",	[KP_T_DEAD] = "dead",
     [KP_T_STAGE] = "stage",	[KP_T_REQS] = "requests",
-    [KP_T_DONE] = "executed",
+    [KP_T_DONE] = "executed",	[KP_T_KEYS] = "keys",
 };
 
 static int s_open_tables_pass(kp_store *store, bool create, bool *missing)
@@ -308,7 +311,7 @@ static int s_init_meta(kp_txn *t, void *arg)
 	    (rc = s_meta_set(t, "name", init->name)) ||
 	    (rc = s_meta_set(t, "incarnation", hex)))
 		return rc;
-	return KP_OK;
+	return kp_txn_curve_keys(t, NULL, NULL);
 }
 
 int kp_store_create(const char *dir, const char *hub, const char *name)
@@ -497,7 +500,7 @@ int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
 
 int kp_store_read(kp_store *store, kp_txn_fn fn, void *arg)
 {
-	kp_txn t = {.store = store, .now = kp_now()};
+	kp_txn t = {.store = store, .now = kp_now(), .readonly = true};
 	int rc = s_begin(store, MDB_RDONLY, &t.txn);
 	if (rc)
 		return rc;
@@ -1142,4 +1145,40 @@ int64_t kp_txn_now_ms(kp_txn *t)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The key pair comes from libzmq (zmq_curve_keypair(), libsodium
+ * underneath), the library that uses it; its only failure is a libzmq
+ * built without CURVE, which is no store error but a broken install. */
+int kp_txn_curve_keys(kp_txn *t, char *pub, char *sec)
+{
+	char p[KP_CURVE_KEY_LEN + 1], s[KP_CURVE_KEY_LEN + 1];
+	int rc = kp_txn_meta_get(t, "curve_public", p, sizeof p);
+
+	if (rc == KP_OK)
+		rc = kp_txn_meta_get(t, "curve_secret", s, sizeof s);
+	if (rc == KP_ENOTFOUND && !t->readonly) {
+		if (zmq_curve_keypair(p, s)) {
+			snprintf(
+			    t->store->detail, sizeof t->store->detail,
+			    "this libzmq cannot make CurveZMQ keys (built "
+			    "without libsodium): install Debian's libzmq5");
+			return KP_EINTERNAL;
+		}
+		if ((rc = s_meta_set(t, "curve_public", p)) ||
+		    (rc = s_meta_set(t, "curve_secret", s)))
+			goto out;
+	}
+	if (rc == KP_OK &&
+	    (strlen(p) != KP_CURVE_KEY_LEN || strlen(s) != KP_CURVE_KEY_LEN))
+		rc = KP_ECORRUPT;
+	if (rc == KP_OK) {
+		if (pub)
+			memcpy(pub, p, sizeof p);
+		if (sec)
+			memcpy(sec, s, sizeof s);
+	}
+out:
+	sodium_memzero(s, sizeof s);
+	return rc;
 }

@@ -107,9 +107,17 @@ GRENDE=$("$K" --data "$KON" room add --name "Konnerud grendehus" --capacity 60 -
 "$K" --data "$KON" activity add --title "Ungdomsklubb" --organiser "Konnerud IL" --category ungdomsklubb --target ungdom --from "$(day 4 18:00)" --to "$(day 4 21:00)" --weekly --until "$(day 200)" --room "$GRENDE" --volunteers-needed 2 >/dev/null
 "$K" --data "$KON" booking add --room "$GRENDE" --from "$(day 5 12:00)" --to "$(day 5 16:00)" --org "Blå Kors" --purpose "Julemarked" >/dev/null
 
+say "CurveZMQ: central knows each hub's key, each hub trusts central's"
+CKEY=$("$K" --data "$CDIR" keys show)
+for HDIR in "$DIR" "$ASS" "$KON"; do
+	HUB=$("$K" --data "$HDIR" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["hub"])')
+	run --data "$HDIR" keys central "$CKEY"
+	run --data "$CDIR" keys add "$HUB" "$("$K" --data "$HDIR" keys show)"
+done
+
 CHTTP=$(free_port)
-printf '$ knute-central --data %s --listen %s --http 127.0.0.1:%s &\n' "$CDIR" "$EP" "$CHTTP"
-"$ROOT/bin/knute-central" --data "$CDIR" --listen "$EP" --http "127.0.0.1:$CHTTP" 2>"$TOP/central.log" &
+printf '$ knute-central --data %s --listen %s --curve --http 127.0.0.1:%s &\n' "$CDIR" "$EP" "$CHTTP"
+"$ROOT/bin/knute-central" --data "$CDIR" --listen "$EP" --curve --http "127.0.0.1:$CHTTP" 2>"$TOP/central.log" &
 PIDS="$PIDS $!"
 URLS=
 for HDIR in "$DIR" "$ASS" "$KON"; do

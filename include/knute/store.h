@@ -154,6 +154,7 @@ enum kp_table {
 	KP_T_STAGE,   /* central: a snapshot being received */
 	KP_T_REQS,    /* central: be64 request number -> central request */
 	KP_T_DONE,    /* hub: request token -> its result (executed once) */
+	KP_T_KEYS,    /* central: hub id -> {key, added}: hubs' CurveZMQ keys */
 	KP_NTABLES
 };
 
@@ -193,5 +194,17 @@ uint64_t kp_be64_get(const uint8_t *p);
 int kp_txn_new_incarnation(kp_txn *txn);
 /* The millisecond clock of this transaction (UTC). */
 int64_t kp_txn_now_ms(kp_txn *txn);
+
+/* ---- CurveZMQ keys (docs/security.md) ---- */
+
+#define KP_CURVE_KEY_LEN 40 /* a CurveZMQ key as Z85 text */
+
+/* This store's CurveZMQ key pair as Z85 text (KP_CURVE_KEY_LEN characters
+ * and a NUL each), kept in meta (curve_public, curve_secret) so it travels
+ * with the store and its backups. kp_store_create() makes it; a store
+ * made before keys existed gets one here in a write transaction, and in
+ * a read-only one the answer is KP_ENOTFOUND. sec may be NULL. The secret
+ * key must never be printed or logged. */
+int kp_txn_curve_keys(kp_txn *txn, char *pub, char *sec);
 
 #endif
