@@ -2128,6 +2128,14 @@ static bool s_recv(struct central *c, struct inmsg *im)
 	return true;
 }
 
+/* A message of p's session arrived: p was seen now. */
+static void s_heard(struct peer *p)
+{
+	p->heard_ms = s_now_ms();
+	p->reg.seen = p->heard_ms / 1000;
+	p->dirty = true;
+}
+
 /* The peer of im when im is a batch (CHANGES, or SNAP) of its current
  * session and in turn: it goes to the round. NULL for anything else,
  * which s_take() handles (or refuses) on its own. */
@@ -2145,9 +2153,7 @@ static struct peer *s_batch_peer(struct central *c, struct inmsg *im)
 	if (!p || p->session != im->m.session ||
 	    (im->m.type == KP_MSG_SNAP) != (p->state == P_SNAP))
 		return NULL;
-	p->heard_ms = s_now_ms();
-	p->reg.seen = p->heard_ms / 1000;
-	p->dirty = true;
+	s_heard(p);
 	im->peer = p;
 	return p;
 }
@@ -2197,9 +2203,7 @@ static void s_take(struct central *c, struct inmsg *im, struct inmsg **round,
 				 "no session: send HELLO");
 		return;
 	}
-	p->heard_ms = s_now_ms();
-	p->reg.seen = p->heard_ms / 1000;
-	p->dirty = true;
+	s_heard(p);
 	switch (im->m.type) {
 	case KP_MSG_CHANGES:
 	case KP_MSG_SNAP:
