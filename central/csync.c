@@ -1491,7 +1491,13 @@ static void s_seen_save(struct central *c, int64_t now, bool all)
 	}
 	if (!any)
 		return;
-	if (kp_store_write(c->store, s_seen_fn, c))
+	/* Last seen, head and mirror cursor: after a crash of the machine
+	 * they may be one save old, which only shows an older "last seen"
+	 * and keeps tombstones a little longer. One flush is enough while
+	 * serving; the save before stopping is durable. */
+	int rc = all ? kp_store_write(c->store, s_seen_fn, c)
+		     : kp_store_write_lazy(c->store, s_seen_fn, c);
+	if (rc)
 		return;
 	for (struct peer *p = c->peers; p; p = p->next) {
 		if (p->dirty) {

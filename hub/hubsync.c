@@ -749,7 +749,9 @@ static void s_meta_flush(kp_hubsync *hs, int64_t now)
 	int rc;
 	if (!hs->meta_dirty)
 		return;
-	if ((rc = kp_store_write(hs->store, s_meta_fn, hs))) {
+	/* One flush, not two: after a crash of the machine this state may
+	 * be one step old, and central's WELCOME puts it right. */
+	if ((rc = kp_store_write_lazy(hs->store, s_meta_fn, hs))) {
 		s_log(hs, "cannot write the session's state: %s (%s)",
 		      kp_strerror(rc), kp_store_detail(hs->store));
 		hs->meta_flushed = now; /* try again later */

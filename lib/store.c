@@ -461,7 +461,7 @@ static int s_grow(kp_store *store)
 								    : KP_OK;
 }
 
-int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
+static int s_write(kp_store *store, kp_txn_fn fn, void *arg, bool lazy)
 {
 	int rc;
 	if (store->readonly) {
@@ -475,6 +475,10 @@ int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
 		kp_txn t = {.store = store, .now = kp_now()};
 		if ((rc = s_begin(store, 0, &t.txn)))
 			return rc;
+		/* LMDB 0.9 reads MDB_NOMETASYNC from the environment as it
+		 * writes the meta page: on for this commit, off right after. */
+		if (lazy)
+			(void)mdb_env_set_flags(store->env, MDB_NOMETASYNC, 1);
 		rc = fn(&t, arg);
 		if (rc == KP_OK)
 			rc = s_flush_cached(&t);
@@ -485,6 +489,8 @@ int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
 		} else {
 			mdb_txn_abort(t.txn);
 		}
+		if (lazy)
+			(void)mdb_env_set_flags(store->env, MDB_NOMETASYNC, 0);
 		kp_buf_free(&t.buf);
 		if (!t.map_full)
 			return rc;
@@ -496,6 +502,16 @@ int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
 			return rc;
 		}
 	}
+}
+
+int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg)
+{
+	return s_write(store, fn, arg, false);
+}
+
+int kp_store_write_lazy(kp_store *store, kp_txn_fn fn, void *arg)
+{
+	return s_write(store, fn, arg, true);
 }
 
 int kp_store_read(kp_store *store, kp_txn_fn fn, void *arg)

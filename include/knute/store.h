@@ -55,6 +55,17 @@ bool kp_store_is_central(const kp_store *store);
  */
 typedef int (*kp_txn_fn)(kp_txn *txn, void *arg);
 int kp_store_write(kp_store *store, kp_txn_fn fn, void *arg);
+/*
+ * The same with one flush to disk instead of two: the transaction's pages
+ * are flushed, the page that points at them is written but not flushed
+ * (LMDB's MDB_NOMETASYNC), so the next commit or the kernel's writeback
+ * makes it durable. The store stays intact whatever happens; a crash of
+ * the machine (not of the process) may undo this one transaction. Only
+ * for state that may fall back one step, such as a hub's copy of what
+ * central acknowledged. The flag belongs to the whole environment, so
+ * only for a process whose writes all come from one thread.
+ */
+int kp_store_write_lazy(kp_store *store, kp_txn_fn fn, void *arg);
 /* Run fn in a read-only snapshot. */
 int kp_store_read(kp_store *store, kp_txn_fn fn, void *arg);
 

@@ -17,15 +17,17 @@
  *
  * catchup reads every hub's oplog head (the daemons must not run yet),
  * prints "ready", and waits for one line on stdin: "go T0 PID..." with T0
- * the CLOCK_MONOTONIC second the caller started the daemons and the PIDs
- * of the daemons to watch. It then polls central's registry (table hubs,
+ * the CLOCK_MONOTONIC second the clock started (central let go) and the
+ * PIDs of the daemons to watch. It then polls central's registry (table hubs,
  * the map under each hub id, field "applied") every --poll-us (default
  * 1000) until central applied every hub's head, samples /proc/PID/status
  * of each PID every --sample-ms (default 20) for the peak RssAnon and
  * VmRSS, and prints one JSON object: the seconds from T0 to the first
  * progress and to the end, per-hub finishing times, the peaks, and the CPU
- * seconds each PID used (/proc/PID/stat). It gives up (status 3) when
- * --timeout seconds (default 600) pass or a watched process exits.
+ * seconds each PID used from the "go" line on (/proc/PID/stat) and the
+ * seconds its main thread waited, runnable, for a CPU (schedstat). It
+ * gives up (status 3) when --timeout seconds (default 600) pass or a
+ * watched process exits.
  *
  * live writes bookings into ROOM of the hub's store one at a time, each
  * through kp_store_write() with the clash check of 'knute booking add',
@@ -334,7 +336,10 @@ static int s_central_applied(struct central *c, char hubs[][KP_HUB_ID_MAX + 1],
 struct watch {
 	int pid;
 	long peak_anon_kb, peak_rss_kb; /* -1 before the first sample */
-	double cpu_s;
+	double cpu_s;			/* CPU time used from T0 to the end */
+	double cpu_base_s; /* ... and before T0 (a daemon already running) */
+	double runq_s;	   /* main thread runnable but not running, from T0 */
+	double runq_base_s;
 };
 
 /* RssAnon and VmRSS of pid in kB; false when it is gone. */
@@ -377,6 +382,21 @@ static double s_cpu(int pid)
 		   &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The seconds pid's main thread spent runnable but waiting for a CPU
+ * (/proc/PID/task/PID/schedstat, second field, in ns); -1 when unknown. */
+static double s_runq(int pid)
+{
+	char path[64];
+	unsigned long long run, wait;
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	int n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? (double)wait / 1e9 : -1;
 }
 
 /* Sample every watched process; the pid of one that is gone (or a
@@ -433,7 +453,8 @@ static int s_catchup(const struct opts *o)
 	}
 	t0 = strtod(line + 3, &p);
 	for (long pid; nw < MAX_PIDS && (pid = strtol(p, &q, 10)) > 0; p = q)
-		w[nw++] = (struct watch){(int)pid, -1, -1, 0};
+		w[nw++] = (struct watch){
+		    (int)pid, -1, -1, 0, s_cpu((int)pid), 0, s_runq((int)pid)};
 
 	left = o->nhubs;
 	for (;;) {
@@ -468,8 +489,10 @@ static int s_catchup(const struct opts *o)
 		s_sleep_us(poll_us);
 	}
 	s_sample(w, nw);
-	for (int i = 0; i < nw; i++)
-		w[i].cpu_s = s_cpu(w[i].pid);
+	for (int i = 0; i < nw; i++) {
+		w[i].cpu_s = s_cpu(w[i].pid) - w[i].cpu_base_s;
+		w[i].runq_s = s_runq(w[i].pid) - w[i].runq_base_s;
+	}
 
 	out = json_object();
 	per = json_array();
@@ -503,10 +526,11 @@ static int s_catchup(const struct opts *o)
 	for (int i = 0; i < nw; i++)
 		json_array_append_new(
 		    per,
-		    json_pack("{sisfsfsf}", "pid", w[i].pid, "peak_rss_anon_mb",
+		    json_pack("{sisfsfsfsf}", "pid", w[i].pid,
+			      "peak_rss_anon_mb",
 			      (double)w[i].peak_anon_kb / 1024.0, "peak_rss_mb",
 			      (double)w[i].peak_rss_kb / 1024.0, "cpu_s",
-			      w[i].cpu_s));
+			      w[i].cpu_s, "runq_wait_s", w[i].runq_s));
 	json_object_set_new(out, "pids", per);
 	if ((p = json_dumps(out, JSON_COMPACT))) {
 		printf("%s\n", p);

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the LMDB store in temporary directories: create and
  * open, records and the oplog in one transaction, aborted transactions,
- * ids, the slot index with its half-open edges, and bad directories.
+ * ids, the slot index with its half-open edges, bad directories, bulk mode
+ * and lazy commits.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -970,6 +971,66 @@ static void test_bulk_mode(void)
 	s_done(&store);
 }
 
+/* ---- lazy commits (one flush) ---- */
+
+struct s_lazy {
+	const char *value; /* written under "acked_seq" */
+	int fail_with;	   /* returned after the write */
+	char read[32];
+};
+
+static int s_lazy_put_txn(kp_txn *txn, void *arg)
+{
+	struct s_lazy *l = arg;
+	int rc = kp_txn_meta_put(txn, "acked_seq", l->value);
+	return rc ? rc : l->fail_with;
+}
+
+static int s_lazy_get_txn(kp_txn *txn, void *arg)
+{
+	struct s_lazy *l = arg;
+	return kp_txn_meta_get(txn, "acked_seq", l->read, sizeof l->read);
+}
+
+/* A lazy commit is a whole commit: seen at once, still there after the
+ * store is closed and opened again, nothing of it when fn fails, and the
+ * durable commits around it go on as before. */
+static void test_lazy_write(void)
+{
+	kp_store *store = s_fresh();
+	struct s_lazy l = {.value = "41"};
+	if (!store)
+		return;
+	CHECK_INT(kp_store_write_lazy(store, s_lazy_put_txn, &l), KP_OK);
+	CHECK_INT(kp_store_read(store, s_lazy_get_txn, &l), KP_OK);
+	CHECK_STR(l.read, "41");
+
+	l.value = "99";
+	l.fail_with = KP_EINVAL;
+	CHECK_INT(kp_store_write_lazy(store, s_lazy_put_txn, &l), KP_EINVAL);
+	CHECK_INT(kp_store_read(store, s_lazy_get_txn, &l), KP_OK);
+	CHECK_STR(l.read, "41");
+
+	/* Durable and lazy commits in turn, records and meta alike. */
+	CHECK_INT(s_add(store, KP_ROOM, 3, NULL), KP_OK);
+	l.value = "42";
+	l.fail_with = KP_OK;
+	CHECK_INT(kp_store_write_lazy(store, s_lazy_put_txn, &l), KP_OK);
+	CHECK_INT(s_add(store, KP_ROOM, 2, NULL), KP_OK);
+	CHECK_INT(s_head(store), 5);
+
+	kp_store_close(&store);
+	CHECK_INT(kp_store_open(s_dir, &store), KP_OK);
+	if (!store) {
+		s_rmtree(s_dir);
+		return;
+	}
+	CHECK_INT(kp_store_read(store, s_lazy_get_txn, &l), KP_OK);
+	CHECK_STR(l.read, "42");
+	CHECK_INT(s_count(store, KP_ROOM), 5);
+	s_done(&store);
+}
+
 int main(void)
 {
 	kp_tz_set(KP_TZ_DEFAULT);
@@ -992,5 +1053,6 @@ int main(void)
 	RUN(test_slot_edges);
 	RUN(test_twenty_thousand_records);
 	RUN(test_bulk_mode);
+	RUN(test_lazy_write);
 	return check_done();
 }
